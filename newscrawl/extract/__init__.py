@@ -1,0 +1,215 @@
+"""Extraction core: site selectors -> JSON-LD -> meta -> generic, field by field.
+
+Each page is parsed once (parsel/lxml); every layer reads that one tree. The first layer whose value
+survives the field's input processor wins, and the winning layer is recorded in ``provenance``.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from parsel import Selector
+
+from newscrawl import processors as p
+from newscrawl.extract.pagetype import classify_page
+from newscrawl.extract.site import SiteRules, drop_nodes, site_values
+from newscrawl.extract.structured import (
+    article_object,
+    jsonld_fields,
+    jsonld_objects,
+    meta_fields,
+    meta_index,
+    types_of,
+)
+from newscrawl.items import Article
+from newscrawl.loaders import ArticleLoader
+
+logger = logging.getLogger(__name__)
+
+GENERIC_RULES = SiteRules()
+
+# Fields filled layer by layer, in this order (body is handled on its own).
+LAYERED_FIELDS = ("canonical_url", "publisher", "headline", "description", "authors", "published_at",
+                  "modified_at", "section", "tags", "language", "wire_source", "images", "is_paywalled")
+
+GENERIC_FIELDS = ("headline", "authors", "published_at", "language", "description", "section", "tags")
+
+
+@dataclass
+class Extraction:
+    """The outcome for one page: an Article, or why there is none."""
+
+    item: Article                  # built even for non-articles (batch extraction reports it)
+    kind: str = "article"          # article | index | video | not_found | empty
+    reason: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_article(self) -> bool:
+        return self.kind == "article"
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _strip_site_suffix(title: str | None, site_names: list[str]) -> str | None:
+    """'Headline | Outlet' -> 'Headline' (og:title and <title> often carry the outlet's name)."""
+    if not title:
+        return title
+    for name in site_names:
+        if not name:
+            continue
+        m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I)
+        if m:
+            return m.group(1)
+        m = re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
+        if m:
+            return m.group(1)
+    return title
+
+
+def _body_is_complete(body: str | None, sel: Selector) -> bool:
+    """A JSON-LD articleBody is usually a teaser cut at N characters: trust it only when it does not
+    end in an ellipsis and is at least as long as the visible text of the page's <p> elements."""
+    if not body or len(body) < 200:
+        return False
+    tail = body.rstrip()[-3:]
+    if tail.endswith(("…", "...", "[…]")):
+        return False
+    paragraphs = sel.xpath("//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]")
+    visible = sum(len(" ".join(x.xpath(".//text()").getall())) for x in paragraphs)
+    return len(body) >= 0.7 * visible
+
+
+def extract_article(
+    sel: Selector,
+    url: str,
+    rules: SiteRules = GENERIC_RULES,
+    *,
+    hint: dict[str, Any] | None = None,
+    fetched_at: str | None = None,
+    html: str | None = None,
+    loader_class: type[ArticleLoader] = ArticleLoader,
+    source: str | None = None,
+) -> Extraction:
+    """Extract one page that was parsed once into ``sel``. Mutates ``sel``'s tree (drop_selectors)."""
+    hint = hint or {}
+    objs = jsonld_objects(sel)
+    ld = article_object(objs)
+    ld_values = jsonld_fields(ld) if ld else {}
+    idx = meta_index(sel)
+    meta_values = meta_fields(sel, idx)
+    if rules.drop_selectors:
+        drop_nodes(sel, rules.drop_selectors)
+    site = site_values(sel, rules, url) if rules.selectors else {}
+
+    generic_cache: dict[str, Any] = {}
+
+    def generic(key: str) -> Any:
+        if "meta" not in generic_cache:
+            from newscrawl.extract.generic import generic_metadata
+            generic_cache["meta"] = generic_metadata(sel.root, url, html=html) or {}
+        return generic_cache["meta"].get(key)
+
+    site_names = [n for n in (meta_values.get("publisher"), ld_values.get("publisher"), rules.publisher) if n]
+    meta_values["headline"] = _strip_site_suffix(meta_values.get("headline"), site_names)
+
+    loader = loader_class(item=Article(), selector=sel, base_url=url, timezone=rules.timezone)
+    provenance: dict[str, str] = {}
+
+    layers: list[tuple[str, Callable[[str], Any]]] = [
+        ("site", site.get),
+        ("jsonld", ld_values.get),
+        ("meta", meta_values.get),
+        ("hint", {"headline": hint.get("title"), "published_at": hint.get("published"),
+                  "language": hint.get("language"), "tags": hint.get("keywords")}.get),
+        ("generic", generic),
+    ]
+    for name in LAYERED_FIELDS:
+        for layer, get in layers:
+            # Outlets with their own selectors skip the generic metadata pass: it costs several ms a page
+            # and guesses where the outlet's markup and structured data are authoritative.
+            if layer == "generic" and (rules.selectors or name not in GENERIC_FIELDS):
+                continue
+            value = get(name)
+            if value is None or value == [] or value == "":
+                continue
+            if name == "authors":
+                loader.add_authors(value)
+            else:
+                loader.add_value(name, value)
+            if loader.get_collected_values(name):
+                provenance[name] = layer
+                break
+    # Outlet defaults, recorded as the site layer: a CNA page is CNA's, in English, in Singapore time.
+    for name, default in (("publisher", rules.publisher), ("language", rules.language)):
+        if default and not loader.get_collected_values(name):
+            loader.add_value(name, default)
+            provenance[name] = "site"
+
+    # Body: site paragraphs, else a complete JSON-LD articleBody, else the generic extractor.
+    body_layer, paragraphs = None, []
+    if site.get("body"):
+        body_layer, paragraphs = "site", site["body"]
+    elif _body_is_complete(ld_values.get("body"), sel):
+        body_layer, paragraphs = "jsonld", p.split_paragraphs(ld_values["body"].replace("\r", ""))
+    else:
+        from newscrawl.extract.generic import generic_body
+        paragraphs = generic_body(sel.root, url, html=html)
+        body_layer = "generic" if paragraphs else None
+    paragraphs = p.clean_paragraphs(paragraphs)
+
+    loader.add_value("url", url)
+    if source:
+        loader.add_value("source", source)
+    item = loader.load_item()
+    if paragraphs:
+        item["body"] = p.join_paragraphs(paragraphs)
+        provenance["body"] = body_layer or "generic"
+    else:
+        item.pop("body", None)
+    for name in ("authors", "tags", "images"):
+        item.setdefault(name, [])
+    item["fetched_at"] = fetched_at or _now_iso()
+    item["provenance"] = provenance
+
+    kind, reason = classify_page(item, objs=objs, ld=ld, meta=idx, url=url,
+                                 types=set().union(*(types_of(o) for o in objs)) if objs else set())
+    return Extraction(item=item, kind=kind, reason=reason,
+                      values={"site": site, "jsonld": ld_values, "meta": meta_values})
+
+
+def build_article(response: Any, spider: Any) -> Article | None:
+    """Spider callback helper: the Article of a response, or None (with a stat) for non-articles."""
+    from scrapy.http import TextResponse
+
+    stats = getattr(getattr(spider, "crawler", None), "stats", None)
+    if not isinstance(response, TextResponse):
+        if stats:
+            stats.inc_value("newscrawl/extract/skipped/not_text")
+        logger.warning("Not a text response, no article extracted: %s", response.url)
+        return None
+    try:
+        sel = response.selector
+    except Exception as exc:  # noqa: BLE001 - broken markup must never kill the crawl
+        if stats:
+            stats.inc_value("newscrawl/extract/errors/parse")
+        logger.warning("Could not parse %s: %r", response.url, exc)
+        return None
+    rules = SiteRules.of(spider)
+    loader_class = getattr(spider, "loader_class", ArticleLoader)
+    result = extract_article(sel, response.url, rules, hint=response.meta.get("newscrawl_hint"),
+                             html=response.text, loader_class=loader_class,
+                             source=getattr(spider, "name", None))
+    if not result.is_article:
+        if stats:
+            stats.inc_value(f"newscrawl/extract/not_article/{result.kind}")
+        logger.info("Not an article (%s: %s): %s", result.kind, result.reason, response.url)
+        return None
+    if stats:
+        stats.inc_value("newscrawl/extract/articles")
+    return result.item

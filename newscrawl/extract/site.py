@@ -1,0 +1,153 @@
+"""Site layer: an outlet's own selectors, declared as data on its spider class.
+
+An outlet spider declares, for example::
+
+    selectors = {
+        "headline": "h1.h1--page-title::text",
+        "body": "section[data-title='Content'] div.text-long p",   # paragraph elements
+        "images": "figure",                                         # figure elements
+    }
+    drop_selectors = (".block-ad-entity", ".referenced-card")       # removed before any layer runs
+    boilerplate = (r"Also worth reading",)                         # whole-paragraph regexes
+
+and optional ``clean_<field>`` static methods that receive the raw site value and return it cleaned.
+A selector is CSS (parsel, ``::text``/``::attr()`` allowed) unless it starts with "/", "./" or "(",
+which marks XPath. A field may list several selectors: the first that matches wins.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from parsel import Selector, SelectorList
+
+from newscrawl.processors import clean_text
+
+# Text inside these never belongs to a paragraph's text (inline scripts, ad slots, hidden labels).
+_SKIP_TEXT = "self::script or self::style or self::noscript or self::template or self::button"
+_TEXT_XPATH = f".//text()[not(ancestor::*[{_SKIP_TEXT}])]"
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """What an outlet contributes to extraction; every attribute is plain data."""
+
+    name: str = ""
+    publisher: str | None = None
+    selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    drop_selectors: tuple[str, ...] = ()
+    boilerplate: tuple[re.Pattern[str], ...] = ()
+    timezone: str | None = None
+    language: str | None = None
+    hooks: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spider: Any) -> "SiteRules":
+        """Rules of a spider class or instance (cached per class: built once, not per page)."""
+        return _rules_for_class(spider if isinstance(spider, type) else type(spider))
+
+
+@lru_cache(maxsize=None)
+def _rules_for_class(spidercls: type) -> SiteRules:
+    raw = getattr(spidercls, "selectors", None) or {}
+    selectors = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in raw.items()}
+    hooks = {name[len("clean_"):]: getattr(spidercls, name) for name in dir(spidercls)
+             if name.startswith("clean_") and callable(getattr(spidercls, name))}
+    return SiteRules(
+        name=getattr(spidercls, "name", "") or "",
+        publisher=getattr(spidercls, "publisher", None),
+        selectors=selectors,
+        drop_selectors=tuple(getattr(spidercls, "drop_selectors", ()) or ()),
+        boilerplate=tuple(re.compile(p, re.I) if isinstance(p, str) else p
+                          for p in getattr(spidercls, "boilerplate", ()) or ()),
+        timezone=getattr(spidercls, "timezone", None),
+        language=getattr(spidercls, "language", None),
+        hooks=hooks,
+    )
+
+
+def select(sel: Selector, query: str) -> SelectorList:
+    if query.startswith(("/", "./", "(")):
+        return sel.xpath(query)
+    return sel.css(query)
+
+
+def node_text(node: Selector) -> str:
+    """Visible text of an element (or the string itself for ::text / ::attr results)."""
+    if isinstance(node.root, str):
+        return node.root
+    return " ".join(t for t in node.xpath(_TEXT_XPATH).getall())
+
+
+def drop_nodes(sel: Selector, queries: tuple[str, ...]) -> int:
+    """Remove boilerplate blocks from the parsed tree, in place, before any layer reads it."""
+    removed = 0
+    for q in queries:
+        for node in select(sel, q):
+            el = node.root
+            parent = el.getparent() if hasattr(el, "getparent") else None
+            if parent is not None:
+                # keep the tail text (it belongs to the parent), drop the element
+                if el.tail:
+                    prev = el.getprevious()
+                    if prev is not None:
+                        prev.tail = (prev.tail or "") + el.tail
+                    else:
+                        parent.text = (parent.text or "") + el.tail
+                parent.remove(el)
+                removed += 1
+    return removed
+
+
+def first_match(sel: Selector, queries: tuple[str, ...]) -> SelectorList | None:
+    for q in queries:
+        found = select(sel, q)
+        if found:
+            return found
+    return None
+
+
+def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any]:
+    """Raw field values from the outlet's selectors (hooks applied)."""
+    out: dict[str, Any] = {}
+    for fieldname, queries in rules.selectors.items():
+        found = first_match(sel, queries)
+        if found is None:
+            continue
+        if fieldname == "body":
+            value: Any = [t for t in (clean_text(node_text(n)) for n in found) if t]
+        elif fieldname == "images":
+            value = [img for img in (figure_image(n, base_url) for n in found) if img]
+        elif fieldname in ("authors", "tags"):
+            value = [t for t in (clean_text(node_text(n)) for n in found) if t]
+        else:
+            value = clean_text(" ".join(node_text(n) for n in found))
+        hook = rules.hooks.get(fieldname)
+        if hook is not None:
+            value = hook(value)
+        if value:
+            out[fieldname] = value
+    return out
+
+
+def figure_image(node: Selector, base_url: str) -> dict[str, Any] | None:
+    """{url, caption, credit} from a <figure> (or an <img> itself)."""
+    src = None
+    for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src", ".//source/@srcset",
+              ".//img/@srcset"):
+        src = node.xpath(q).get()
+        if src and not src.startswith("data:"):
+            src = src.strip().split(",")[0].split(" ")[0]
+            break
+        src = None
+    if not src:
+        return None
+    caption = clean_text(" ".join(node.xpath(f".//figcaption{_TEXT_XPATH[1:]}").getall())) \
+        or clean_text(node.xpath(".//img/@alt | ./@alt").get())
+    credit = clean_text(" ".join(node.xpath(
+        ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]//text()").getall()))
+    if caption and credit and caption.endswith(credit):
+        caption = caption[: -len(credit)].rstrip() or None
+    return {"url": src, "caption": caption, "credit": credit, "base": base_url}

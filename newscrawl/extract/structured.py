@@ -1,0 +1,248 @@
+"""Structured-data layer: JSON-LD (schema.org) and <meta> tags.
+
+Both return *raw* values keyed by Article field name; the loader's processors normalise them.
+Parsing is deliberately lenient: publishers ship JSON-LD with raw newlines in strings, trailing
+commas, HTML comments and several objects per page (``@graph``, lists, ``mainEntity``).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Iterator
+
+from parsel import Selector
+
+ARTICLE_TYPES = {
+    "newsarticle", "reportagenews", "article", "blogposting",
+    "analysisnewsarticle", "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle",
+    "askpublicnewsarticle", "satiricalarticle", "scholarlyarticle", "techarticle", "report",
+    "socialmediaposting", "liveblogposting",
+}
+LIVE_TYPES = {"liveblogposting"}
+VIDEO_TYPES = {"videoobject"}
+NON_ARTICLE_PAGE_TYPES = {"collectionpage", "searchresultspage", "profilepage", "itemlist"}
+
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _loads(text: str) -> Any:
+    text = text.strip()
+    # Some CMSs wrap the JSON in <!-- --> or CDATA markers, e.g. "<!--//--><![CDATA[//><!-- {...} //--><!]]>".
+    text = re.sub(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)", "", text)
+    text = re.sub(r"(?:-->|//\s*\]\]>|\]\]>)\s*$", "", text).strip().rstrip(";")
+    try:
+        return json.loads(text, strict=False)  # strict=False: raw newlines/tabs inside strings
+    except ValueError:
+        pass
+    try:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", _CONTROL.sub(" ", text)), strict=False)
+    except ValueError:
+        return None
+
+
+def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """Every dict in a JSON-LD document: @graph members, list members and nested mainEntity."""
+    if depth > 6:
+        return
+    if isinstance(node, list):
+        for x in node:
+            yield from _walk(x, depth + 1)
+    elif isinstance(node, dict):
+        yield node
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "hasPart", "itemListElement"):
+            child = node.get(key)
+            if isinstance(child, (dict, list)):
+                yield from _walk(child, depth + 1)
+
+
+def jsonld_objects(sel: Selector) -> list[dict[str, Any]]:
+    """All JSON-LD objects on the page, flattened."""
+    out: list[dict[str, Any]] = []
+    for text in sel.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()').getall():
+        doc = _loads(text)
+        if doc is not None:
+            out.extend(_walk(doc))
+    return out
+
+
+def types_of(obj: dict[str, Any]) -> set[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return {t.rsplit("/", 1)[-1].lower()}
+    if isinstance(t, list):
+        return {x.rsplit("/", 1)[-1].lower() for x in t if isinstance(x, str)}
+    return set()
+
+
+def article_object(objs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The page's main article object: the first article-typed object with a headline, preferring
+    ones that carry a body or a date (a page may also describe related articles)."""
+    best, best_score = None, -1
+    for i, obj in enumerate(objs):
+        if not types_of(obj) & ARTICLE_TYPES:
+            continue
+        score = (4 if obj.get("headline") or obj.get("name") else 0) + (2 if obj.get("articleBody") else 0) \
+            + (2 if obj.get("datePublished") else 0) + (1 if obj.get("author") else 0)
+        if score > best_score:
+            best, best_score = obj, score
+    return best
+
+
+def _text(v: Any) -> str | None:
+    if isinstance(v, str):
+        return v.strip() or None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, dict):
+        return _text(v.get("name") or v.get("@value") or v.get("text"))
+    if isinstance(v, list):
+        for x in v:
+            t = _text(x)
+            if t:
+                return t
+    return None
+
+
+def _names(v: Any, *, persons_only: bool = True) -> list[str]:
+    """Author names from str | dict | list; organisations are skipped when persons_only."""
+    out: list[str] = []
+    if isinstance(v, str):
+        out.append(v)
+    elif isinstance(v, dict):
+        if persons_only and types_of(v) & {"organization", "newsmediaorganization", "corporation"}:
+            return []
+        name = v.get("name")
+        if isinstance(name, list):
+            out.extend(x for x in name if isinstance(x, str))
+        elif isinstance(name, str):
+            out.append(name)
+        elif isinstance(v.get("byline"), str):  # Reuters: {"@type": "Person", "byline": "Jane Doe"}
+            out.append(v["byline"])
+        elif v.get("givenName") or v.get("familyName"):
+            out.append(" ".join(x for x in (v.get("givenName"), v.get("familyName")) if isinstance(x, str)))
+    elif isinstance(v, list):
+        for x in v:
+            out.extend(_names(x, persons_only=persons_only))
+    return [x.strip() for x in out if x and x.strip()]
+
+
+def _list(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [x.strip() for x in v.split(",") if x.strip()]
+    if isinstance(v, list):
+        out: list[str] = []
+        for x in v:
+            t = _text(x)
+            if t:
+                out.append(t)
+        return out
+    return []
+
+
+def _images(v: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    items = v if isinstance(v, list) else [v]
+    for x in items:
+        if isinstance(x, str):
+            out.append({"url": x, "caption": None, "credit": None})
+        elif isinstance(x, dict):
+            url = x.get("url") or x.get("contentUrl") or x.get("@id")
+            if isinstance(url, list):
+                url = url[0] if url else None
+            if isinstance(url, str):
+                out.append({"url": url, "caption": _text(x.get("caption") or x.get("description")),
+                            "credit": _text(x.get("creditText") or x.get("copyrightHolder") or x.get("author"))})
+    return out
+
+
+def jsonld_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """Raw Article values from a schema.org article object."""
+    free = obj.get("isAccessibleForFree")
+    if isinstance(free, str):
+        free = {"true": True, "false": False}.get(free.strip().lower())
+    main = obj.get("mainEntityOfPage")
+    canonical = obj.get("url") or (main.get("@id") if isinstance(main, dict) else main)
+    return {
+        "headline": _text(obj.get("headline")) or _text(obj.get("name")) or _text(obj.get("alternativeHeadline")),
+        "description": _text(obj.get("description")),
+        "authors": _names(obj.get("author")) or _names(obj.get("creator")),
+        "published_at": _text(obj.get("datePublished")) or _text(obj.get("dateCreated")),
+        "modified_at": _text(obj.get("dateModified")),
+        "section": _text(obj.get("articleSection")),
+        "tags": _list(obj.get("keywords")),
+        "language": _text(obj.get("inLanguage")),
+        "images": _images(obj.get("image")),
+        "body": _text(obj.get("articleBody")),
+        "publisher": _text(obj.get("publisher")) or _text(obj.get("sourceOrganization")),
+        "is_paywalled": (not free) if isinstance(free, bool) else None,
+        "canonical_url": canonical if isinstance(canonical, str) else None,
+    }
+
+
+# ----------------------------------------------------------------------------------- meta tags
+# (field, [(attribute, value), ...]) in priority order; values are matched case-insensitively.
+META_KEYS: dict[str, tuple[str, ...]] = {
+    "headline": ("og:title", "twitter:title", "parsely-title", "sailthru.title", "dc.title", "title"),
+    "description": ("og:description", "description", "twitter:description", "dc.description"),
+    "authors": ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl",
+                "cxenseparse:author", "dcterms.creator"),
+    "published_at": ("article:published_time", "og:article:published_time", "parsely-pub-date",
+                     "sailthru.date", "dc.date.issued", "dcterms.created", "dc.date", "date", "pubdate",
+                     "publish-date", "publishdate", "article.published", "cxenseparse:recs:publishtime",
+                     "datepublished", "article:published"),
+    "modified_at": ("article:modified_time", "og:updated_time", "dcterms.modified", "last-modified",
+                    "article.updated", "datemodified"),
+    "section": ("article:section", "parsely-section", "sailthru.section", "section", "og:section"),
+    "tags": ("article:tag", "news_keywords", "parsely-tags", "sailthru.tags", "keywords"),
+    "language": ("og:locale", "content-language", "language", "dc.language"),
+    "publisher": ("og:site_name", "application-name", "publisher", "article:publisher"),
+    "canonical_url": ("og:url",),
+    "images": ("og:image", "twitter:image"),
+}
+_MULTI = {"authors", "tags", "images"}
+
+
+def meta_index(sel: Selector) -> dict[str, list[str]]:
+    """All <meta> name/property/itemprop/http-equiv keys (lower-cased) -> contents, in page order."""
+    idx: dict[str, list[str]] = {}
+    for m in sel.xpath("//meta[@content]"):
+        content = (m.attrib.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = m.attrib.get(attr)
+            if key:
+                idx.setdefault(key.strip().lower(), []).append(content)
+    return idx
+
+
+def meta_fields(sel: Selector, idx: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Raw Article values from meta tags, <link rel=canonical> and <html lang>."""
+    idx = meta_index(sel) if idx is None else idx
+    out: dict[str, Any] = {}
+    for field, keys in META_KEYS.items():
+        for key in keys:
+            vals = idx.get(key)
+            if not vals:
+                continue
+            if field in _MULTI:
+                if field == "tags" and len(vals) == 1:
+                    vals = [x.strip() for x in re.split(r"[,;]", vals[0]) if x.strip()]
+                if field == "authors":
+                    # article:author is often a profile URL, never a name
+                    vals = [v for v in vals if not re.match(r"https?://", v)]
+                    if not vals:
+                        continue
+                out[field] = [{"url": v, "caption": None, "credit": None} for v in vals[:1]] \
+                    if field == "images" else vals
+            else:
+                out[field] = vals[0]
+            break
+    lang = sel.xpath("/html/@lang | /html/@xml:lang").get()
+    if lang and lang.strip():
+        out["language"] = lang.strip()  # the document's own declaration beats og:locale
+    canonical = sel.xpath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href').get()
+    if canonical and canonical.strip():
+        out["canonical_url"] = canonical.strip()
+    return out

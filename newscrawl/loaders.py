@@ -1,0 +1,113 @@
+"""ArticleLoader: default input/output processors per Article field.
+
+Input processors run on every value a layer offers, so a value that normalises to nothing (an
+unparseable date, an agency instead of a person) is never collected and the next layer gets its turn.
+Outlets subclass ArticleLoader only when they need a different processor for one field.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from itemloaders.processors import Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from newscrawl import processors as p
+from newscrawl.items import Article
+
+
+def _flatten(values: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.extend(_flatten(v))
+        elif v is not None and v != "":
+            out.append(v)
+    return out
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        key = v.casefold() if isinstance(v, str) else repr(v)
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+class Flatten:
+    """Input processor: lists of lists (one per selector match) -> flat list, Nones dropped."""
+
+    def __call__(self, values: Iterable[Any]) -> list[Any]:
+        return _flatten(values)
+
+
+class Unique:
+    """Output processor: de-duplicated list, first occurrence kept."""
+
+    def __call__(self, values: Iterable[Any]) -> list[Any]:
+        return _unique(values)
+
+
+def _tag(value: str) -> str | None:
+    return p.clean_text(value.lstrip("#"))
+
+
+def _image(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict) or not isinstance(value.get("url"), str):
+        return None
+    url = p.canonicalize_url(value["url"].strip(), value.get("base"))
+    if not url:
+        return None
+    caption = p.clean_text(value.get("caption")) if isinstance(value.get("caption"), str) else None
+    credit = p.clean_text(value.get("credit")) if isinstance(value.get("credit"), str) else None
+    if caption and not credit:
+        caption, credit = p.split_caption_credit(caption)
+    return {"url": url, "caption": caption or None, "credit": credit or None}
+
+
+def _unique_images(values: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for img in values:
+        prev = seen.get(img["url"])
+        if prev is None:
+            seen[img["url"]] = img
+        else:  # the same picture twice (og:image and the figure): keep the richer record
+            for k in ("caption", "credit"):
+                prev[k] = prev[k] or img[k]
+    return list(seen.values())
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+class ArticleLoader(ItemLoader):
+    """Loads an Article; the context may hold ``timezone`` (IANA name) and ``base_url``."""
+
+    default_item_class = Article
+    default_input_processor = MapCompose(p.clean_text)
+    default_output_processor = TakeFirst()
+
+    url_in = MapCompose(str.strip)
+    canonical_url_in = MapCompose(lambda v, loader_context: p.canonicalize_url(v, loader_context.get("base_url")))
+    authors_in = Flatten()
+    authors_out = Unique()
+    tags_in = MapCompose(_tag)
+    tags_out = Unique()
+    images_in = MapCompose(_image)
+    images_out = _unique_images
+    published_at_in = MapCompose(lambda v, loader_context: p.parse_datetime(v, loader_context.get("timezone")))
+    modified_at_in = MapCompose(lambda v, loader_context: p.parse_datetime(v, loader_context.get("timezone")))
+    language_in = MapCompose(p.normalize_language)
+    is_paywalled_in = MapCompose(_bool)
+    # The body arrives as a list of paragraphs from one layer; the clean pipeline joins them.
+    body_in = MapCompose(p.clean_text)
+    body_out = Identity()
+    provenance_in = Identity()
+    word_count_in = Identity()
+
+    def add_authors(self, raw: Any) -> None:
+        """Bylines are split into person names here, so agencies and 'By' never reach the item."""
+        self.add_value("authors", p.split_authors(raw))

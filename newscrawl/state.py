@@ -1,0 +1,114 @@
+"""Persistent crawl state in embedded SQLite: what was exported, and a near-duplicate index.
+
+Keys are 64-bit integer fingerprints (first 8 bytes of SHA-1), not URL strings: an entry then costs
+tens of bytes, and lookups hit an integer primary key. Only exported articles are recorded (see
+pipelines/dedup.py): a failed fetch or a challenge page never counts as "seen".
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from newscrawl.simhash import bands, hamming, to_signed, to_unsigned
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS article (
+    url_fp INTEGER PRIMARY KEY,      -- fingerprint of the canonical URL
+    url TEXT NOT NULL,
+    hash_fp INTEGER,                 -- fingerprint of content_hash
+    simhash INTEGER,
+    revision INTEGER NOT NULL DEFAULT 1,
+    content_hash TEXT,
+    modified_at TEXT,
+    lastmod TEXT,
+    fetched_at TEXT
+);
+CREATE TABLE IF NOT EXISTS body (hash_fp INTEGER PRIMARY KEY, url TEXT NOT NULL, source TEXT);
+CREATE TABLE IF NOT EXISTS band (key INTEGER NOT NULL, url_fp INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS band_key ON band (key);
+"""
+
+
+def fingerprint(text: str) -> int:
+    """Signed 64-bit fingerprint of a string (SQLite's integer range)."""
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class SeenArticle:
+    url: str
+    revision: int
+    content_hash: str | None
+    modified_at: str | None
+    lastmod: str | None
+    fetched_at: str | None
+
+
+class StateStore:
+    """SQLite-backed seen-store and near-duplicate index. Not thread-safe (Scrapy is single-threaded)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        # WAL + NORMAL: a crash loses at most the last transactions, never corrupts the file.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    # ---------------------------------------------------------------- lookups
+    def get(self, url: str) -> SeenArticle | None:
+        row = self.db.execute(
+            "SELECT url, revision, content_hash, modified_at, lastmod, fetched_at FROM article WHERE url_fp=?",
+            (fingerprint(url),)).fetchone()
+        return SeenArticle(*row) if row else None
+
+    def url_for_hash(self, content_hash: str) -> tuple[str, str | None] | None:
+        row = self.db.execute("SELECT url, source FROM body WHERE hash_fp=?", (fingerprint(content_hash),)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def near(self, simhash: int, max_distance: int) -> str | None:
+        """URL of the first-recorded article within max_distance bits, else None."""
+        if max_distance < 0 or not simhash:
+            return None
+        keys = [to_signed(b) for b in bands(simhash)]
+        rows = self.db.execute(
+            f"SELECT a.url, a.simhash, a.rowid FROM band b JOIN article a ON a.url_fp=b.url_fp "
+            f"WHERE b.key IN ({','.join('?' * len(keys))}) ORDER BY a.rowid", keys).fetchall()
+        for url, other, _ in rows:
+            if other is not None and hamming(simhash, to_unsigned(other)) <= max_distance:
+                return url
+        return None
+
+    # ---------------------------------------------------------------- writes
+    def record(self, url: str, *, content_hash: str | None, simhash: int | None, revision: int = 1,
+               modified_at: str | None = None, lastmod: str | None = None, fetched_at: str | None = None,
+               source: str | None = None) -> None:
+        """Record an exported article (one transaction: all or nothing)."""
+        url_fp = fingerprint(url)
+        with self.db:
+            self.db.execute("BEGIN")
+            new = self.db.execute("SELECT 1 FROM article WHERE url_fp=?", (url_fp,)).fetchone() is None
+            self.db.execute(
+                "INSERT INTO article (url_fp, url, hash_fp, simhash, revision, content_hash, modified_at, lastmod,"
+                " fetched_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(url_fp) DO UPDATE SET hash_fp=excluded.hash_fp,"
+                " simhash=excluded.simhash, revision=excluded.revision, content_hash=excluded.content_hash,"
+                " modified_at=excluded.modified_at, lastmod=excluded.lastmod, fetched_at=excluded.fetched_at",
+                (url_fp, url, fingerprint(content_hash) if content_hash else None,
+                 to_signed(simhash) if simhash else None, revision, content_hash, modified_at, lastmod, fetched_at))
+            if content_hash:
+                self.db.execute("INSERT OR IGNORE INTO body (hash_fp, url, source) VALUES (?,?,?)",
+                                (fingerprint(content_hash), url, source))
+            if simhash and new:
+                self.db.executemany("INSERT INTO band (key, url_fp) VALUES (?,?)",
+                                    [(to_signed(b), url_fp) for b in bands(simhash)])
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM article").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
