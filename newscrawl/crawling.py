@@ -141,7 +141,9 @@ class NewsSpider(scrapy.Spider):
         # A 404 news sitemap is routine when outlets rotate file names; count it, don't crash.
         request = getattr(failure, "request", None)
         self._inc("fetch_errors")
-        self.logger.warning("Discovery fetch failed for %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+        self.logger.warning(
+            "Discovery fetch failed for %s: %s", getattr(request, "url", "?"), failure.getErrorMessage()
+        )
 
     def _article_requests_for(self, links: Iterable[Link], via: str) -> Iterator[Request]:
         """Newest first, drop old (before fetching) and duplicate links, honour ``limit``."""

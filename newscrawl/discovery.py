@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from lxml import html as lxml_html
+
+from newscrawl.processors import is_tracking_param
 
 __all__ = [
     "Link",
@@ -208,20 +211,6 @@ def _text(el: Any) -> str | None:
 
 # --------------------------------------------------------------------------- urls and dates
 
-# Campaign tags that make one article look like many (feed links carry ?utm_source=rss).
-_TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid",
-        "igshid", "_ga", "_gl", "ocid", "cmpid", "ncid", "ito", "mkt_tok", "smid", "spm",
-    }
-)  # fmt: skip
-
-
-def _is_tracking(name: str) -> bool:
-    name = name.strip().lower()
-    return name.startswith("utm_") or name in _TRACKING_PARAMS
-
-
 def clean_url(url: str | None, base_url: str | None = None) -> str | None:
     """Absolute http(s) URL without fragment or tracking parameters, or None if unusable."""
     if not url:
@@ -249,7 +238,7 @@ def clean_url(url: str | None, base_url: str | None = None) -> str | None:
         # Filter the raw "k=v" pieces instead of parse_qsl/urlencode so kept parameters keep
         # their exact encoding (a=b%20c must not turn into a=b+c and miss the dupefilter).
         pieces = [p for p in query.split("&") if p]
-        kept = [p for p in pieces if not _is_tracking(unquote_plus(p.split("=", 1)[0]))]
+        kept = [p for p in pieces if not is_tracking_param(p.split("=", 1)[0])]
         if len(kept) != len(pieces):
             query = "&".join(kept)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))

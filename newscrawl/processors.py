@@ -774,14 +774,16 @@ def split_caption_credit(caption: str | None) -> tuple[str | None, str | None]:
 # URLs
 # --------------------------------------------------------------------------------------------------------------
 
+# Campaign and referral tags: one article must not look like many ("?utm_source=rss", DW's "?maca=...").
 _TRACKING_PARAMS = frozenset(
-    """fbclid gclid dclid msclkid mc_cid mc_eid ocid cmpid taid ref ref_src smid src cmp at_medium at_campaign
-    guccounter _ga igshid""".split()
+    """fbclid gclid dclid gbraid wbraid msclkid yclid mc_cid mc_eid ocid cmpid ncid ito mkt_tok spm taid ref_src
+    smid cmp at_medium at_campaign guccounter _ga _gl igshid maca""".split()
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _is_tracking_param(key: str) -> bool:
+def is_tracking_param(key: str) -> bool:
+    """Whether a query parameter name is a campaign/referral tag (utm_*, fbclid, ...)."""
     key = unquote_plus(key).strip().lower()
     return key.startswith("utm_") or key in _TRACKING_PARAMS
 
@@ -814,7 +816,7 @@ def canonicalize_url(url: str, base: str | None = None) -> str | None:
         netloc += f":{port}"
     query = parts.query
     if query:
-        drop = [p.partition("=")[0] for p in query.split("&") if p and _is_tracking_param(p.partition("=")[0])]
+        drop = [p.partition("=")[0] for p in query.split("&") if p and is_tracking_param(p.partition("=")[0])]
         query = url_query_cleaner("?" + query, drop, remove=True, unique=False).lstrip("?")
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from newscrawl.simhash import bands, hamming, to_signed, to_unsigned
+from newscrawl.neardup import bands, hamming, sketch_match, to_signed, to_unsigned
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS article (
@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS article (
 CREATE TABLE IF NOT EXISTS body (hash_fp INTEGER PRIMARY KEY, url TEXT NOT NULL, source TEXT);
 CREATE TABLE IF NOT EXISTS band (key INTEGER NOT NULL, url_fp INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS band_key ON band (key);
+CREATE TABLE IF NOT EXISTS para (key INTEGER NOT NULL, url_fp INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS para_key ON para (key);
 """
 
 
@@ -71,8 +73,16 @@ class StateStore:
         row = self.db.execute("SELECT url, source FROM body WHERE hash_fp=?", (fingerprint(content_hash),)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def near(self, simhash: int, max_distance: int) -> str | None:
-        """URL of the first-recorded article within max_distance bits, else None."""
+    def near(self, simhash: int, max_distance: int, sketch: list[int] | None = None) -> str | None:
+        """URL of the first-recorded near-duplicate (SimHash within max_distance bits, or a paragraph
+        sketch match), else None."""
+        if sketch:
+            rows = self.db.execute(
+                f"SELECT a.url, count(*) FROM para p JOIN article a ON a.url_fp=p.url_fp "
+                f"WHERE p.key IN ({','.join('?' * len(sketch))}) GROUP BY a.url_fp ORDER BY a.rowid", sketch).fetchall()
+            for url, shared in rows:
+                if sketch_match(sketch, shared):
+                    return url
         if max_distance < 0 or not simhash:
             return None
         keys = [to_signed(b) for b in bands(simhash)]
@@ -87,7 +97,7 @@ class StateStore:
     # ---------------------------------------------------------------- writes
     def record(self, url: str, *, content_hash: str | None, simhash: int | None, revision: int = 1,
                modified_at: str | None = None, lastmod: str | None = None, fetched_at: str | None = None,
-               source: str | None = None) -> None:
+               source: str | None = None, sketch: list[int] | None = None) -> None:
         """Record an exported article (one transaction: all or nothing)."""
         url_fp = fingerprint(url)
         with self.db:
@@ -106,6 +116,8 @@ class StateStore:
             if simhash and new:
                 self.db.executemany("INSERT INTO band (key, url_fp) VALUES (?,?)",
                                     [(to_signed(b), url_fp) for b in bands(simhash)])
+            if sketch and new:
+                self.db.executemany("INSERT INTO para (key, url_fp) VALUES (?,?)", [(k, url_fp) for k in sketch])
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM article").fetchone()[0]

@@ -4,7 +4,8 @@
   with a changed body it comes out again as the next ``revision`` with ``previous_hash``.
 - The same body under another URL of the same outlet (AMP and desktop copies) is dropped; under another
   outlet's URL (a wire story republished) it is kept and marked ``duplicate_of`` the first URL.
-- A near-same body (SimHash within NEWSCRAWL_DEDUP_NEAR_DISTANCE bits) is marked, or dropped when
+- A near-same body (SimHash within NEWSCRAWL_DEDUP_NEAR_DISTANCE bits, or most paragraphs verbatim:
+  see newscrawl/neardup.py) is marked, or dropped when
   NEWSCRAWL_DEDUP_NEAR_ACTION = "drop".
 
 State is recorded only after the item was exported (``item_scraped`` fires after the feed exporter
@@ -22,7 +23,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from newscrawl.simhash import simhash
+from newscrawl.neardup import paragraph_sketch, simhash, sketch_match
 from newscrawl.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class DedupPipeline:
         body = a.get("body") or ""
         h = a.get("content_hash")
         sh = simhash(body) if body else 0
+        sketch = paragraph_sketch(body) if body else []
 
         previous = self.pending.get(key) or self.store.get(key)
         if previous is not None:
@@ -90,16 +92,17 @@ class DedupPipeline:
                 a["duplicate_of"] = same[0]
                 self.stats.inc_value("newscrawl/dedup/marked/exact")
         if a.get("duplicate_of") is None and sh:
-            near = self.store.near(sh, self.near_distance) or next(
+            near = self.store.near(sh, self.near_distance, sketch) or next(
                 (u for u, p in self.pending.items()
-                 if u != key and p["simhash"] and (p["simhash"] ^ sh).bit_count() <= self.near_distance), None)
+                 if u != key and ((p["simhash"] and (p["simhash"] ^ sh).bit_count() <= self.near_distance)
+                                  or sketch_match(sketch, len(set(sketch) & set(p["sketch"]))))), None)
             if near and near != key:
                 if self.near_action == "drop":
                     self._drop("near", key)
                 a["duplicate_of"] = near
                 self.stats.inc_value("newscrawl/dedup/marked/near")
 
-        self.pending[key] = {"content_hash": h, "simhash": sh, "revision": a.get("revision") or 1,
+        self.pending[key] = {"content_hash": h, "simhash": sh, "sketch": sketch, "revision": a.get("revision") or 1,
                              "source": a.get("source"), "item": id(item)}
         return item
 
@@ -111,7 +114,7 @@ class DedupPipeline:
         if entry is None or self.store is None:
             return
         self.store.record(key, content_hash=entry["content_hash"], simhash=entry["simhash"],
-                          revision=entry["revision"], modified_at=a.get("modified_at"),
+                          revision=entry["revision"], sketch=entry["sketch"], modified_at=a.get("modified_at"),
                           fetched_at=a.get("fetched_at"), source=a.get("source"))
         self.stats.inc_value("newscrawl/dedup/recorded")
 

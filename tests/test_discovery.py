@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import os
 import re
@@ -127,11 +128,8 @@ def test_entity_refs_never_expanded_even_past_prescan() -> None:
 def test_gzip_bomb_is_capped() -> None:
     # 64 MB of whitespace after a valid first entry compresses to ~64 KB.
     head = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://a.example/first-entry-kept-here</loc></url>'
-    comp = gzip.GzipFile  # stream-compress so the test itself never holds 64 MB
-    import io
-
-    buf = io.BytesIO()
-    with comp(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:
+    buf = io.BytesIO()  # stream-compress so the test itself never holds 64 MB
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:
         f.write(head)
         block = b" " * (1 << 20)
         for _ in range(64):
@@ -394,9 +392,10 @@ def test_looks_like_article(url: str, expected: bool) -> None:
     assert looks_like_article(url) is expected
 
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = REPO.parent / "shared" / "corpus"
 
 
+@pytest.mark.corpus
 @pytest.mark.skipif(not (CORPUS / "pages.jsonl").exists(), reason="shared corpus not available")
 def test_looks_like_article_recall_on_real_article_urls() -> None:
     # Every corpus page is an article; the fallback heuristic should recognise nearly all.
@@ -438,7 +437,9 @@ def test_extract_article_links_edge_inputs() -> None:
     xml_decl = '<?xml version="1.0" encoding="utf-8"?><html><body><a href="/x/one-two-three-four">a</a></body></html>'
     assert extract_article_links(xml_decl, SITE + "/", allow=None, deny=None) == [f"{SITE}/x/one-two-three-four"]
     with_base = '<html><head><base href="https://www.millbrook-courier.example/arts/"></head><body><a href="opera-house-gets-new-roof">x</a></body></html>'
-    assert extract_article_links(with_base, SITE + "/", allow=None, deny=None) == [f"{SITE}/arts/opera-house-gets-new-roof"]
+    assert extract_article_links(with_base, SITE + "/", allow=None, deny=None) == [
+        f"{SITE}/arts/opera-house-gets-new-roof"
+    ]
 
 
 # --------------------------------------------------------------------------- spider (no network)
@@ -561,9 +562,11 @@ def test_spider_feed_section_and_cross_source_dedupe() -> None:
     feed = list(spider.parse_feed(respond(f"{SITE}/rss", fixture("rss_tracking.xml"))))
     assert [r.meta[HINT_META]["via"] for r in feed] == ["feed", "feed"]
     assert stat(spider, "feed_links") == 2
-    html = b'<html><body><a href="/2026/11/25/tram-line-extension-opens?utm_source=home">dup</a>' \
-        b'<a href="/2026/11/25/new-pier-lights-switched-on">new</a>' \
+    html = (
+        b'<html><body><a href="/2026/11/25/tram-line-extension-opens?utm_source=home">dup</a>'
+        b'<a href="/2026/11/25/new-pier-lights-switched-on">new</a>'
         b'<a href="/sponsored/2026/11/25/partner-content-about-loans">ad</a></body></html>'
+    )
     section = list(spider.parse_section(respond(f"{SITE}/world/", html, HtmlResponse)))
     assert [r.url for r in section] == [f"{SITE}/2026/11/25/new-pier-lights-switched-on"]
     assert section[0].meta[HINT_META]["via"] == "section" and section[0].meta[HINT_META]["published"] is None
@@ -585,7 +588,7 @@ def test_spider_non_text_and_bad_bodies() -> None:
 
 # --------------------------------------------------------------------------- real crawl
 
-SPIDER_SOURCE = '''
+SPIDER_SOURCE = """
 from newscrawl.crawling import NewsSpider
 
 
@@ -604,7 +607,7 @@ class LocalNewsSpider(NewsSpider):
 
     def parse_article(self, response):
         yield {"url": response.url, "hint": response.meta["newscrawl_hint"]}
-'''
+"""
 
 
 class _Site:
@@ -630,6 +633,7 @@ def _handler(site: _Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@pytest.mark.crawl
 def test_real_crawl_sitemap_index_to_articles(tmp_path: Path) -> None:
     site = _Site()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
@@ -658,7 +662,10 @@ def test_real_crawl_sitemap_index_to_articles(tmp_path: Path) -> None:
         "</sitemapindex>"
     )
     site.routes = {
-        "/robots.txt": ("text/plain", f"User-agent: *\nDisallow: /private/\nSitemap: {base}/sitemap_index.xml\n".encode()),
+        "/robots.txt": (
+            "text/plain",
+            f"User-agent: *\nDisallow: /private/\nSitemap: {base}/sitemap_index.xml\n".encode(),
+        ),
         "/sitemap_index.xml": ("application/xml", index_xml.encode()),
         # gzip file without Content-Encoding: reaches the callback compressed.
         "/sitemaps/news.xml.gz": ("application/x-gzip", gzip.compress(news_xml.encode())),

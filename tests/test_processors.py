@@ -460,12 +460,12 @@ def test_split_caption_credit(caption, expected):
             None,
             "http://example.com/Path/?b=2&a=1",
         ),
-        ("https://example.com:443/a?CMP=share&ref=tw&id=5", None, "https://example.com/a?id=5"),
+        ("https://example.com:443/a?CMP=share&ref=tw&id=5", None, "https://example.com/a?ref=tw&id=5"),  # "ref" may be content
         (
             "https://example.com/a?gclid=1&mc_cid=2&mc_eid=3&ocid=4&cmpid=5&taid=6&ref_src=7&smid=8&src=9"
             "&at_medium=a&at_campaign=b&guccounter=1&_ga=2&UTM_Campaign=c&keep=me",
             None,
-            "https://example.com/a?keep=me",
+            "https://example.com/a?src=9&keep=me",  # "src" is too often a real parameter to drop
         ),
         ("https://example.com/a?z=1&a=2&m=3", None, "https://example.com/a?z=1&a=2&m=3"),  # order kept
         ("https://example.com/a?q=a%20b&x=1+2", None, "https://example.com/a?q=a%20b&x=1+2"),  # encoding kept

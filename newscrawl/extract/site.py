@@ -120,6 +120,8 @@ def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any
             value: Any = [t for t in (clean_text(node_text(n)) for n in found) if t]
         elif fieldname == "images":
             value = [img for img in (figure_image(n, base_url) for n in found) if img]
+        elif fieldname == "section":  # breadcrumbs "World > Europe": the top-level section
+            value = next((t for t in (clean_text(node_text(n)) for n in found) if t), None)
         elif fieldname in ("authors", "tags"):
             value = [t for t in (clean_text(node_text(n)) for n in found) if t]
         else:
