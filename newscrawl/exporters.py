@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -23,22 +24,17 @@ logger = logging.getLogger(__name__)
 _LINE_BREAKS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"), (b"\xc2\x85", b"\\u0085"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _repair(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogate(value) else value
+        return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
         return [_repair(v) for v in value]
     if isinstance(value, dict):
         return {_repair(k): _repair(v) for k, v in value.items()}
     return value
-
-
-def _has_surrogate(s: str) -> bool:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def dumps_line(data: dict[str, Any]) -> tuple[bytes, bool]:

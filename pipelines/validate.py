@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newscrawl.items import article_schema
+from newscrawl.processors import word_count
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class ValidatePipeline:
             return "no_headline"
         if not adapter.get("body"):
             return "no_body"
-        if (adapter.get("word_count") or 0) < self.min_words:
+        if word_count(adapter["body"]) < self.min_words:
             return "short_body"
         data = {k: v for k, v in adapter.items()}
         error = next(iter(sorted(self.validator.iter_errors(data), key=lambda e: list(e.path))), None)

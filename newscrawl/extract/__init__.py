@@ -57,9 +57,15 @@ def _now_iso() -> str:
 
 
 def _strip_site_suffix(title: str | None, site_names: list[str]) -> str | None:
-    """'Headline | Outlet' -> 'Headline' (og:title and <title> often carry the outlet's name)."""
+    """'Headline | Outlet' -> 'Headline' (og:title and <title> often carry the outlet's name).
+
+    Also the "Headline_Channel_Site" form of Chinese portals ("..._教育频道_中国青年网"): underscore-
+    separated short trailing segments after a long first one."""
     if not title:
         return title
+    parts = title.split("_")
+    if len(parts) >= 3 and len(parts[0]) >= 8 and all(len(x) <= 12 for x in parts[1:]):
+        return parts[0].strip()
     for name in site_names:
         if not name:
             continue
@@ -83,6 +89,113 @@ def _body_is_complete(body: str | None, sel: Selector) -> bool:
     paragraphs = sel.xpath("//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]")
     visible = sum(len(" ".join(x.xpath(".//text()").getall())) for x in paragraphs)
     return len(body) >= 0.7 * visible
+
+
+_TOKENS = re.compile(r"\w+")
+
+
+def _visible_headline(sel: Selector, structured: list[str | None]) -> str | None:
+    """The page's own <h1>, when structured data corroborates it.
+
+    SEO titles in JSON-LD/og:title often differ from what readers see ("Kollaps der Silicon Valley
+    Bank: US-Notenbank räumt ..." vs the visible "Silicon Valley Bank: Federal Reserve räumt ...").
+    The visible h1 wins when it shares at least half its words with a structured title (so a logo or
+    section name in an <h1> never does)."""
+    titles = [t for t in structured if t]
+    if not titles:
+        return None
+    h1s = sel.xpath("//article//h1 | //main//h1") or sel.xpath("//h1")
+    if not h1s:
+        return None
+    text = _heading_text(h1s[0].root)
+    if not text or not 10 <= len(text) <= 300:
+        return None
+    words = {w.casefold() for w in _TOKENS.findall(text)}
+    for title in titles:
+        other = {w.casefold() for w in _TOKENS.findall(title)}
+        if words and len(words & other) >= 0.5 * len(words):
+            return text
+    return None
+
+
+_KICKER = re.compile(r"kicker|topline|overline|dachzeile|eyebrow|roofline|spitzmarke", re.I)
+
+
+def _heading_text(h1: Any) -> str | None:
+    """Text of a heading element, read the way it is shown.
+
+    - Pieces are joined without inserting spaces, so a kicker and its separator element read
+      "LTE-Patent: Samsung ..." (not "LTE-Patent : Samsung ..."); a space is added only where two
+      elements would glue words together.
+    - A kicker element followed by no separator (``<span class="topline">Premier League</span>
+      <span>Liverpool lose ...</span>``) is a label, not part of the headline, and is dropped.
+    """
+    if not hasattr(h1, "iter"):
+        return None
+    children = [c for c in h1 if isinstance(c.tag, str)]
+    skip = set()
+    for i, child in enumerate(children):
+        if _KICKER.search(child.get("class", "")):
+            nxt = children[i + 1] if i + 1 < len(children) else None
+            sep = (child.tail or "").strip() or (nxt is not None and (nxt.text_content() or "").strip() in (":", "-", "–", "|"))
+            if not sep and nxt is not None:
+                skip.add(child)
+    pieces: list[str] = []
+
+    def walk(el: Any) -> None:
+        if el in skip or el.tag in ("script", "style", "noscript"):
+            if el.tail:
+                pieces.append(el.tail)
+            return
+        if el.text:
+            pieces.append(el.text)
+        for c in el:
+            if isinstance(c.tag, str):
+                walk(c)
+            elif c.tail:
+                pieces.append(c.tail)
+        if el is not h1 and el.tail:
+            pieces.append(el.tail)
+
+    walk(h1)
+    text = ""
+    for piece in pieces:
+        # "Kicker" + ":" stays "Kicker:"; "Police arrest 2:" + "Theft solved" needs a space between
+        if text and piece and piece[0].isalnum() and (text[-1].isalnum() or text[-1] in ":;,.!?"):
+            text += " "
+        text += piece
+    return p.clean_text(re.sub(r"\s+([:,])", r"\1", text))
+
+
+def _fill_date(loader: ArticleLoader, name: str, layers: list[tuple[str, Callable[[str], Any]]],
+               rules: SiteRules, provenance: dict[str, str]) -> None:
+    """Dates: the first layer with a full timestamp (time and offset) wins; a bare date only when no
+    layer has better. E.g. JSON-LD "2023-04-28 18:11:01.0" (no zone: only a date) loses to the meta
+    tag "2023-04-28T18:11:01+02:00" of the same page."""
+    fallback: tuple[str, str] | None = None
+    for layer, get in layers:
+        if layer == "generic" and rules.selectors:
+            continue
+        value = get(name)
+        if not value:
+            continue
+        parsed = _parse_date(value, rules.timezone)
+        if not parsed:
+            continue
+        if "T" in parsed:
+            loader.add_value(name, parsed)
+            provenance[name] = layer
+            return
+        fallback = fallback or (parsed, layer)
+    if fallback:
+        loader.add_value(name, fallback[0])
+        provenance[name] = fallback[1]
+
+
+def _parse_date(value: Any, tz: str | None) -> str | None:
+    if isinstance(value, (list, tuple)):
+        value = next((v for v in value if v), None)
+    return p.parse_datetime(value, tz)
 
 
 def extract_article(
@@ -113,7 +226,7 @@ def extract_article(
         if "meta" not in generic_cache:
             from newscrawl.extract.generic import generic_metadata
             generic_cache["meta"] = generic_metadata(sel.root, url, html=html) or {}
-        return generic_cache["meta"].get(key)
+        return generic_cache["meta"].get({"published_at": "published"}.get(key, key))
 
     site_names = [n for n in (meta_values.get("publisher"), ld_values.get("publisher"), rules.publisher) if n]
     meta_values["headline"] = _strip_site_suffix(meta_values.get("headline"), site_names)
@@ -129,7 +242,17 @@ def extract_article(
                   "language": hint.get("language"), "tags": hint.get("keywords")}.get),
         ("generic", generic),
     ]
+    if not site.get("headline"):
+        visible = _visible_headline(sel, [ld_values.get("headline"), meta_values.get("headline")])
+        if visible:
+            loader.add_value("headline", visible)
+            provenance["headline"] = "generic"
     for name in LAYERED_FIELDS:
+        if name == "headline" and "headline" in provenance:
+            continue
+        if name in ("published_at", "modified_at"):
+            _fill_date(loader, name, layers, rules, provenance)
+            continue
         for layer, get in layers:
             # Outlets with their own selectors skip the generic metadata pass: it costs several ms a page
             # and guesses where the outlet's markup and structured data are authoritative.

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from parsel import Selector
 
 ARTICLE_TYPES = {
-    "newsarticle", "reportagenews", "article", "blogposting",
+    "newsarticle", "reportagenewsarticle", "reportagenews", "article", "blogposting",
     "analysisnewsarticle", "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle",
     "askpublicnewsarticle", "satiricalarticle", "scholarlyarticle", "techarticle", "report",
     "socialmediaposting", "liveblogposting",
@@ -239,6 +239,10 @@ def meta_fields(sel: Selector, idx: dict[str, list[str]] | None = None) -> dict[
             else:
                 out[field] = vals[0]
             break
+    if "headline" not in out:
+        title = sel.xpath("//head/title/text() | //title/text()").get()
+        if title and title.strip():
+            out["headline"] = title.strip()  # last resort; the caller strips the outlet's name
     lang = sel.xpath("/html/@lang | /html/@xml:lang").get()
     if lang and lang.strip():
         out["language"] = lang.strip()  # the document's own declaration beats og:locale

@@ -46,4 +46,19 @@ class LocalFileMiddleware:
             return None
         body = read_saved_page(path)
         self.stats.inc_value("newscrawl/localfile/pages")
-        return HtmlResponse(url=request.url, body=body, request=request, flags=["localfile"])
+        return HtmlResponse(url=request.url, body=body, request=request, flags=["localfile"],
+                            encoding=utf8_if_valid(body))
+
+
+def utf8_if_valid(body: bytes) -> str | None:
+    """"utf-8" when the bytes are valid UTF-8 with non-ASCII text, else None (let the page declare).
+
+    Saved pages are often re-encoded to UTF-8 while their <meta charset> still says "gb2312" or
+    "iso-8859-1"; decoding them as declared turns every character into mojibake. Text in a legacy
+    multi-byte or 8-bit encoding is almost never valid UTF-8 by accident, so validity is decisive.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "utf-8" if not body.isascii() else None
