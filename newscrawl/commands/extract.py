@@ -20,6 +20,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.exporters import dumps_line, ordered
@@ -54,14 +55,15 @@ class ExtractSpider(scrapy.Spider):
     name = "extract"
     custom_settings = {"ROBOTSTXT_OBEY": False}
 
-    def __init__(self, rows: list[dict[str, Any]], base: Path, **kwargs: Any) -> None:
+    def __init__(self, rows: list[dict[str, Any]], base: Path, generic: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows = rows
         self.base = base
+        self.generic = generic
         self.router: OutletRouter | None = None
 
     async def start(self) -> AsyncIterator[Any]:
-        self.router = OutletRouter(get_spider_loader(self.crawler.settings))
+        self.router = None if self.generic else OutletRouter(get_spider_loader(self.crawler.settings))
         for row in self.rows:
             url = row.get("url") or f"{PLACEHOLDER_HOST}{row['id']}"
             yield scrapy.Request(url, callback=self.parse_page, errback=self.failed, dont_filter=True,
@@ -86,9 +88,6 @@ class ExtractSpider(scrapy.Spider):
             return
         item = result.item
         item["id"] = page_id
-        if not response.meta.get("has_url"):
-            item["url"] = None
-            item["canonical_url"] = item.get("canonical_url") if item.get("canonical_url") else None
         if not result.is_article:
             item["error"] = f"not an article ({result.kind}: {result.reason})"
             self.crawler.stats.inc_value(f"newscrawl/extract/not_article/{result.kind}")
@@ -121,6 +120,8 @@ class Command(ScrapyCommand):
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("-o", "--output", required=True, help="output JSONL (one line per manifest line)")
+        parser.add_argument("--generic", action="store_true",
+                            help="skip outlet routing: JSON-LD/meta/generic layers only (to compare with outlets)")
 
     def run(self, args: list[str], opts: Namespace) -> None:
         if len(args) != 1:
@@ -129,6 +130,8 @@ class Command(ScrapyCommand):
         if not manifest.is_file():
             raise UsageError(f"manifest not found: {manifest}")
         rows = read_manifest(manifest)
+        if self.settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]:
+            self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")  # progress lines, not engine chatter
         self.settings.setdict({
             "FEEDS": {},
             "ROBOTSTXT_OBEY": False,
@@ -154,12 +157,19 @@ class Command(ScrapyCommand):
             if done % 50 == 0 or done == total:
                 print(f"extract: {done}/{total} pages, {time.monotonic() - started:.1f}s", file=sys.stderr)
 
+        def output(item: Any) -> dict[str, Any]:
+            data = ordered(item)
+            for key in ("url", "canonical_url"):  # a page saved without its URL keeps none
+                if isinstance(data.get(key), str) and data[key].startswith(PLACEHOLDER_HOST):
+                    data[key] = None
+            return data
+
         def on_scraped(item: Any, **_: Any) -> None:
-            results[ItemAdapter(item)["id"]] = ordered(item)
+            results[ItemAdapter(item)["id"]] = output(item)
             progress()
 
         def on_dropped(item: Any, exception: Any = None, **_: Any) -> None:
-            data = ordered(item)
+            data = output(item)
             data["error"] = data.get("error") or f"dropped: {exception}"
             results[ItemAdapter(item)["id"]] = data
             progress()
@@ -168,7 +178,7 @@ class Command(ScrapyCommand):
         crawler.signals.connect(on_scraped, signal=signals.item_scraped)
         crawler.signals.connect(on_dropped, signal=signals.item_dropped)
         crawler.signals.connect(on_dropped, signal=signals.item_error)
-        self.crawler_process.crawl(crawler, rows=rows, base=manifest.parent)
+        self.crawler_process.crawl(crawler, rows=rows, base=manifest.parent, generic=opts.generic)
         self.crawler_process.start()
 
         out = Path(opts.output)
