@@ -18,6 +18,7 @@ from typing import Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from newscrawl.fixturesite import build_archive, load_routes
 from newscrawl.items import FIELD_ORDER
@@ -62,6 +63,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--out", default="out/demo", help="output folder (recreated)")
 
     def run(self, args: list[str], opts: Namespace) -> None:
+        if self.settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]:
+            self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
         site, out = Path(opts.site), Path(opts.out)
         if not any(site.glob("*/routes.json")):
             raise UsageError(f"no <outlet>/routes.json under {site}")

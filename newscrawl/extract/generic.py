@@ -156,36 +156,48 @@ def _trafilatura_blocks(root: HtmlElement, url: str | None) -> list[tuple[str, s
 
 
 def _walk_body(parent: etree._Element, out: list[tuple[str, str]]) -> None:
+    # Loose text sits in .text/.tail: "<head>Deal</head>The price has dropped..." keeps the
+    # paragraph as the heading's tail when the page had no <p> around it.
+    if parent.text and parent.text.strip():
+        out.extend(("p", line) for line in _split_lines(parent.text))
     for child in parent:
-        tag = child.tag
-        if tag == "list":
-            for item in child:
-                if item.tag != "item":
-                    continue
-                nested = [x for x in item if x.tag == "list"]
-                out.extend(("item", line) for line in _lines(item, skip=nested))
-                for sub in nested:
-                    _walk_body_list(sub, out)
-        elif tag == "table":
-            for row in child.iter("row"):
-                cells = (" ".join(_lines(cell)) for cell in row if cell.tag == "cell")
-                text = _norm(" ".join(c for c in cells if c))
-                if text:
-                    out.append(("row", text))
-        elif tag in ("quote", "div") and any(x.tag in ("p", "list", "head", "quote", "table") for x in child):
-            if child.text and child.text.strip():
-                out.append((tag, _norm(child.text)))
-            _walk_body(child, out)
-        elif tag == "graphic":
+        _walk_child(child, out)
+        if child.tail and child.tail.strip():
+            out.extend(("p", line) for line in _split_lines(child.tail))
+
+
+def _split_lines(text: str) -> list[str]:
+    return [t for t in (_norm(x) for x in text.split("\n")) if t]
+
+
+def _walk_child(child: etree._Element, out: list[tuple[str, str]]) -> None:
+    tag = child.tag
+    if tag == "list":
+        _walk_list(child, out)
+    elif tag == "table":
+        for row in child.iter("row"):
+            cells = (" ".join(_lines(cell)) for cell in row if cell.tag == "cell")
+            text = _norm(" ".join(c for c in cells if c))
+            if text:
+                out.append(("row", text))
+    elif tag in ("quote", "div") and any(x.tag in _NESTED_BLOCKS for x in child):
+        _walk_body(child, out)
+    elif tag != "graphic":
+        out.extend((tag, line) for line in _lines(child))
+
+
+def _walk_list(lst: etree._Element, out: list[tuple[str, str]]) -> None:
+    """Each list item is a paragraph; a nested list's items follow their parent item."""
+    for item in lst:
+        if item.tag != "item":
             continue
-        else:
-            out.extend((tag, line) for line in _lines(child))
+        nested = [x for x in item if x.tag == "list"]
+        out.extend(("item", line) for line in _lines(item, skip=nested))
+        for sub in nested:
+            _walk_list(sub, out)
 
 
-def _walk_body_list(lst: etree._Element, out: list[tuple[str, str]]) -> None:
-    wrapper = etree.Element("body")
-    wrapper.append(deepcopy(lst))
-    _walk_body(wrapper, out)
+_NESTED_BLOCKS = frozenset({"p", "list", "head", "quote", "table"})
 
 
 def _lines(el: etree._Element, skip: Iterable[etree._Element] = ()) -> list[str]:
@@ -201,7 +213,7 @@ def _lines(el: etree._Element, skip: Iterable[etree._Element] = ()) -> list[str]
                 pass
             elif c.tag == "lb":
                 parts.append("\n")
-            elif c.tag in ("list", "table", "quote", "p", "head"):
+            elif c.tag in _NESTED_BLOCKS:
                 parts.append("\n")
                 flat(c)
                 parts.append("\n")
