@@ -16,7 +16,7 @@ install: $(BIN)/scrapy
 
 ## The main job: an offline crawl of the fixture outlets through WARC replay, with a summary.
 demo: install
-	$(BIN)/scrapy demo
+	NEWSCRAWL_LOG_LEVEL=WARNING $(BIN)/scrapy demo
 
 ## The test suite (what CI runs).
 test: install

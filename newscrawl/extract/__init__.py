@@ -33,7 +33,7 @@ GENERIC_RULES = SiteRules()
 
 # Fields filled layer by layer, in this order (body is handled on its own).
 LAYERED_FIELDS = ("canonical_url", "publisher", "headline", "description", "authors", "published_at",
-                  "modified_at", "section", "tags", "language", "wire_source", "images", "is_paywalled")
+                  "modified_at", "section", "tags", "language", "dateline", "wire_source", "images", "is_paywalled")
 
 GENERIC_FIELDS = ("headline", "authors", "published_at", "language", "description", "section", "tags")
 
