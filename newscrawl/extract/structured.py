@@ -35,10 +35,12 @@ def _loads(text: str) -> Any:
         return json.loads(text, strict=False)  # strict=False: raw newlines/tabs inside strings
     except ValueError:
         pass
-    try:
-        return json.loads(_TRAILING_COMMA.sub(r"\1", _CONTROL.sub(" ", text)), strict=False)
-    except ValueError:
-        return None
+    for attempt in (_TRAILING_COMMA.sub(r"\1", text), _TRAILING_COMMA.sub(r"\1", _CONTROL.sub(" ", text))):
+        try:
+            return json.loads(attempt, strict=False)
+        except ValueError:
+            continue
+    return None
 
 
 def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
