@@ -469,6 +469,7 @@ _AUTHOR_UPDATED_RE = re.compile(
 _AUTHOR_PLACE_RE = re.compile(r"\s+(?:in|at|from|for)\s+[A-Z].*$", re.S)  # "Jane Doe in Brussels"
 _AUTHOR_DATE_WORD_RE = re.compile(rf"(?:^|\s+)(?:{_MONTHS}|{_WEEKDAYS}|at|on|am|pm)\.?,?\s*$", re.I)
 _DOMAIN_RE = re.compile(r"\b[\w-]{2,}\.(?:[a-z]{2,})\b")
+_AUTHOR_CJK_ROLE_RE = re.compile(r"\s*(?:기자|특파원|선임기자|記者|特派員|编辑|編集委員|通讯员)$")
 _EDGE_PUNCT = " \t:;,|-–—·•*\"'“”‘’«»"
 
 
@@ -507,6 +508,7 @@ def _clean_author_segment(segment: str) -> str | None:
                 break
             seg = shorter
     seg = _AUTHOR_PLACE_RE.sub("", seg)
+    seg = _AUTHOR_CJK_ROLE_RE.sub("", seg)  # "신현주 기자" (reporter), "山田太郎記者" -> the name
     seg = _WS_RE.sub(" ", seg).strip(_EDGE_PUNCT)
     # A trailing full stop is punctuation ("Jane Doe."), except after initials ("Nelson D.", "J.R.R.") and "Jr.".
     last = seg.rsplit(" ", 1)[-1][:-1]

@@ -110,3 +110,13 @@ def test_non_article_pages_are_recognised() -> None:
     live_index = page('<meta property="og:type" content="website">', "<h1>Live</h1><p>Latest live coverage.</p>")
     r = extract_article(Selector(text=live_index), "https://news.example/live/", html=live_index, source="ex")
     assert not r.is_article and r.kind == "index"
+
+
+def test_outlet_names_are_not_authors() -> None:
+    from newscrawl.extract import _brand_keys, _is_brand
+
+    brands = _brand_keys(["Lesotho Times"], "https://www.n-tv.de/politik/story-123.html")
+    for brand_byline in ("n-tv NACHRICHTEN", "Lesotho Times", "NTV"):
+        assert _is_brand(brand_byline, brands), brand_byline
+    for person in ("Nadia Tveit", "Les Murray", "Ana"):
+        assert not _is_brand(person, brands), person

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -92,6 +93,33 @@ def _body_is_complete(body: str | None, sel: Selector) -> bool:
 
 
 _TOKENS = re.compile(r"\w+")
+_BRAND_TAILS = {"de", "com", "net", "online", "news", "nachrichten", "tv", "digital"}
+
+
+def _alnum_key(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _brand_keys(site_names: list[str], url: str) -> set[str]:
+    """The outlet's own name in comparable form: og:site_name, publisher, and the host's main label
+    ("n-tv.de" -> "ntv", "www.lesothotimes.com" -> "lesothotimes")."""
+    keys = {_alnum_key(n) for n in site_names}
+    host = (urlsplit(url).hostname or "").lower()
+    labels = [x for x in host.split(".") if x not in ("www", "m", "amp")]
+    if len(labels) >= 2:
+        keys.add(_alnum_key(labels[-3] if len(labels) >= 3 and len(labels[-2]) <= 3 else labels[-2]))
+    return {k for k in keys if len(k) >= 2}
+
+
+def _is_brand(name: str, brands: set[str]) -> bool:
+    """Whether a byline is the outlet itself ("n-tv NACHRICHTEN", "Lesotho Times", "Mdr De"), not a person."""
+    key = _alnum_key(name)
+    for brand in brands:
+        if key == brand or (brand.startswith(key) and len(key) >= max(3, 0.6 * len(brand))):
+            return True
+        if key.startswith(brand) and (key[len(brand):] in _BRAND_TAILS or len(key) - len(brand) <= 2):
+            return True
+    return False
 
 
 def _visible_headline(sel: Selector, structured: list[str | None]) -> str | None:
@@ -229,6 +257,7 @@ def extract_article(
         return generic_cache["meta"].get({"published_at": "published"}.get(key, key))
 
     site_names = [n for n in (meta_values.get("publisher"), ld_values.get("publisher"), rules.publisher) if n]
+    brands = _brand_keys(site_names, url)
     meta_values["headline"] = _strip_site_suffix(meta_values.get("headline"), site_names)
 
     loader = loader_class(item=Article(), selector=sel, base_url=url, timezone=rules.timezone)
@@ -262,7 +291,7 @@ def extract_article(
             if value is None or value == [] or value == "":
                 continue
             if name == "authors":
-                loader.add_authors(value)
+                loader.add_value("authors", [a for a in p.split_authors(value) if not _is_brand(a, brands)])
             else:
                 loader.add_value(name, value)
             if loader.get_collected_values(name):
