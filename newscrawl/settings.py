@@ -9,6 +9,9 @@ import os
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Adds one spider per entry of the outlets file (NEWSCRAWL_OUTLETS_FILE, default the shipped examples).
+SPIDER_LOADER_CLASS = "newscrawl.spiderloader.OutletsSpiderLoader"
+NEWSCRAWL_OUTLETS_FILE = os.environ.get("NEWSCRAWL_OUTLETS_FILE", "")
 COMMANDS_MODULE = "newscrawl.commands"
 
 # ----------------------------------------------------------------------------- politeness
@@ -56,6 +59,11 @@ ITEM_PIPELINES = {
 
 # ----------------------------------------------------------------------------- export
 FEED_EXPORTERS = {"jsonl": "newscrawl.exporters.ArticleJsonLinesExporter"}
+# Local files: torn-tail repair before append, the export journal (crash reconciliation), and
+# write-then-rename for overwrite feeds, so no crash or empty run destroys an export (docs/reliability-crash.md).
+FEED_STORAGES = {"": "newscrawl.feedstorage.SafeFileFeedStorage", "file": "newscrawl.feedstorage.SafeFileFeedStorage"}
+# With JOBDIR, persist only finished requests and drop a queue a crash left stale (Scrapy's loses pages).
+DUPEFILTER_CLASS = "newscrawl.dupefilter.ResumableDupeFilter"
 # One new file per run (a run never overwrites an earlier export).
 FEEDS = {
     os.environ.get("NEWSCRAWL_FEED_URI", "out/%(name)s/%(time)s.jsonl"): {

@@ -356,7 +356,7 @@ def build_article(response: Any, spider: Any) -> Article | None:
     loader_class = getattr(spider, "loader_class", ArticleLoader)
     result = extract_article(sel, response.url, rules, hint=response.meta.get("newscrawl_hint"),
                              html=response.text, loader_class=loader_class,
-                             source=getattr(spider, "name", None))
+                             source=getattr(spider, "source_name", None) or getattr(spider, "name", None))
     if not result.is_article:
         if stats:
             stats.inc_value(f"newscrawl/extract/not_article/{result.kind}")
