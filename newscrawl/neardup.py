@@ -24,18 +24,40 @@ _WORD = re.compile(r"\w+")
 SHINGLE = 3
 BANDS = 4
 BAND_BITS = 64 // BANDS
-_BITS = np.arange(64, dtype=np.uint64)
+
+
+_WORD_IDS: dict[str, int] = {}
+_P = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def _word_id(word: str) -> int:
+    """A stable 64-bit id per word (blake2b, cached: news vocabularies repeat heavily)."""
+    wid = _WORD_IDS.get(word)
+    if wid is None:
+        if len(_WORD_IDS) > 500_000:  # bounded memory over a long crawl
+            _WORD_IDS.clear()
+        wid = _WORD_IDS[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+    return wid
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
+    """Distinct 64-bit hashes of the word 3-shingles, computed in numpy (no per-shingle Python hashing)."""
     words = _WORD.findall(text.casefold())
-    if len(words) < SHINGLE:
-        words = words + [""] * (SHINGLE - len(words))
-    grams = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    return np.fromiter(
-        (int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little") for g in grams),
-        dtype=np.uint64, count=len(grams),
-    )
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    while len(words) < SHINGLE:
+        words.append("")
+    ids = np.fromiter((_word_id(w) for w in words), dtype=np.uint64, count=len(words))
+    n = len(ids) - SHINGLE + 1
+    with np.errstate(over="ignore"):
+        h = (ids[:n] * _P[0]) ^ (ids[1:n + 1] * _P[1]) ^ (ids[2:n + 2] * _P[2])
+        # splitmix64 finaliser: spreads every input bit over the whole word
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return np.unique(h)
 
 
 def simhash(text: str) -> int:
@@ -43,10 +65,10 @@ def simhash(text: str) -> int:
     hashes = _shingle_hashes(text)
     if hashes.size == 0:
         return 0
-    # bit matrix (n_shingles x 64): +1 where the shingle's bit is set, -1 otherwise, summed per column
-    bits = ((hashes[:, None] >> _BITS) & np.uint64(1)).astype(np.int32)
-    votes = bits.sum(axis=0) * 2 - hashes.size
-    return int(sum(1 << i for i in range(64) if votes[i] > 0))
+    # bit j of each hash, as a (n_shingles x 64) 0/1 matrix; a bit is set where most shingles have it
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 - hashes.size
+    return int(np.packbits(votes > 0, bitorder="little").view("<u8")[0])
 
 
 def hamming(a: int, b: int) -> int:

@@ -1,0 +1,101 @@
+"""A generated outlet site for benchmarks, served from memory by a small asyncio HTTP/1.1 server.
+
+Pages are ~100 KB like real news pages: navigation, inline scripts and styles, ad slots, JSON-LD,
+related links, a footer; a news sitemap lists them; a share of them republish another page's body
+(syndicated copies) so deduplication has work to do. Run as a script: ``python bench/benchsite.py N PORTFILE``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+
+WORDS = ("harbour council ferry timetable winter storm bridge repair budget vote market square library lantern "
+         "festival river tram depot school garden minister parliament coalition inflation rates bank export "
+         "factory union strike wages hospital clinic nurses doctors railway airport runway tourism season "
+         "election ballot turnout candidate debate court ruling appeal judge police arrest inquiry report").split()
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def article_html(i: int, n_pages: int, body_seed: int) -> bytes:
+    rng = random.Random(i)
+    body_rng = random.Random(body_seed)
+    title = sentence(rng, 9)[:-1]
+    paragraphs = "".join(f"<p>{sentence(body_rng, 28)} {sentence(body_rng, 22)}</p>" for _ in range(12))
+    nav = "".join(f'<li><a href="/section/{k}">{WORDS[k % len(WORDS)].title()}</a></li>' for k in range(300))
+    related = "".join(f'<li><a href="/news/{(i + k) % n_pages}">{sentence(rng, 8)}</a></li>' for k in range(1, 40))
+    script = "var cfg=" + json.dumps({"k%d" % k: "v" * 40 for k in range(700)}) + ";"
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
+                     "datePublished": f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:15:00+00:00",
+                     "author": [{"@type": "Person", "name": "Ana Sousa"}, {"@type": "Person", "name": "Li Wei"}],
+                     "publisher": {"@type": "Organization", "name": "Bench Gazette"},
+                     "articleSection": "World", "keywords": "harbour, council"})
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} | Bench Gazette</title>
+<meta property="og:title" content="{title}"><meta property="og:site_name" content="Bench Gazette">
+<meta property="og:type" content="article"><meta name="description" content="{sentence(rng, 20)}">
+<link rel="canonical" href="/news/{i}"><script type="application/ld+json">{ld}</script>
+<style>{'.c{color:#333;margin:0 auto;padding:4px}' * 900}</style><script>{script}</script></head><body>
+<header><nav><ul>{nav}</ul></nav></header><div class="ad-slot"><script>{script[:5000]}</script>Advertisement</div>
+<main><article><h1 class="headline">{title}</h1><div class="byline">By <a rel="author" href="/a/1">Ana Sousa</a>
+and <a rel="author" href="/a/2">Li Wei</a></div><time datetime="2026-11-24T10:15:00+00:00">Nov 24</time>
+<figure><img src="/img/{i}.jpg"><figcaption>A harbour at dusk. Photo: Jane Roe/Bench Gazette</figcaption></figure>
+<div class="article-body">{paragraphs}<p>Advertisement</p></div></article>
+<aside><h2>Related</h2><ul>{related}</ul></aside></main>
+<footer><p>Sign up for our newsletter</p><p>© 2026 Bench Gazette. All rights reserved.</p></footer>
+</body></html>""".encode()
+
+
+def build_site(n_pages: int, dup_share: float = 0.1) -> dict[str, bytes]:
+    pages: dict[str, bytes] = {}
+    n_dups = int(n_pages * dup_share)
+    first_copy = n_pages - n_dups
+    for i in range(n_pages):
+        # the last n_dups pages republish the bodies of the first ones (syndicated copies)
+        original = i - first_copy if i >= first_copy else i
+        pages[f"/news/{i}"] = article_html(i, n_pages, 1_000_000 + original)
+    urls = "".join(f"<url><loc>{{base}}/news/{i}</loc><news:news><news:publication><news:name>Bench</news:name>"
+                   f"<news:language>en</news:language></news:publication><news:publication_date>"
+                   f"2026-11-24T10:00:00Z</news:publication_date><news:title>t{i}</news:title></news:news></url>"
+                   for i in range(n_pages))
+    pages["/news-sitemap.xml"] = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/'
+                                  'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+                                  + urls + "</urlset>").encode()
+    return pages
+
+
+async def serve(pages: dict[str, bytes], portfile: str) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                body = pages.get(path)
+                if path == "/news-sitemap.xml":
+                    body = body.replace(b"{base}", base.encode())
+                status = b"200 OK" if body is not None else b"404 Not Found"
+                body = body or b"not found"
+                ctype = b"application/xml" if path.endswith(".xml") else b"text/html; charset=utf-8"
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype + b"\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with open(portfile, "w") as fh:
+        fh.write(str(port))
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    asyncio.run(serve(build_site(n), sys.argv[2]))

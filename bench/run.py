@@ -1,0 +1,192 @@
+"""newscrawl benchmark: full pipeline vs bare Scrapy, generic layer vs trafilatura, state costs.
+
+    python bench/run.py            # `make bench`: 3,000-page site, whole corpus, stores at 1 M and 10 M
+    python bench/run.py --quick    # `make bench-quick`: 600 pages, 120 corpus pages, stores at 100 k and 1 M
+
+Prints figures and ratios; asserts nothing. The last line is
+``pipeline/bare page rate X.XX; generic/trafilatura ms/page Y.YY; body F1 generic Z.ZZZ vs trafilatura W.WWW``.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CORPUS = Path(os.environ.get("NEWSCRAWL_CORPUS", REPO.parent / "shared" / "corpus"))
+SCORER = CORPUS.parent / "eval" / "score.py"
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run a child; return wall time, CPU seconds and peak RSS of that child alone (os.wait4)."""
+    start = time.monotonic()
+    with open(cwd / "crawl.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    text = (cwd / "crawl.log").read_text("utf-8", "replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{text[-3000:]}")
+    stat = lambda key: float(m.group(1)) if (m := re.search(rf"'{key}': ([\d.]+)", text)) else 0.0  # noqa: E731
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+            "pages": stat("response_received_count"), "items": stat("item_scraped_count"),
+            "elapsed": stat("elapsed_time_seconds") or wall}
+
+
+def crawl_site(n_pages: int, concurrency: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        portfile = tmpdir / "port"
+        server = subprocess.Popen([sys.executable, str(REPO / "bench" / "benchsite.py"), str(n_pages), str(portfile)])
+        try:
+            for _ in range(600):
+                if portfile.exists() and portfile.read_text():
+                    break
+                time.sleep(0.05)
+            base = f"http://127.0.0.1:{portfile.read_text()}"
+            env = dict(os.environ, PYTHONPATH=str(REPO))
+            common = ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+                      "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"]
+            bare_dir = tmpdir / "bare"
+            bare_dir.mkdir()
+            bare = run_measured([sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
+                                 "-a", f"base={base}", "-o", str(bare_dir / "items.jsonl"), *common], bare_dir, env)
+            pipe_dir = tmpdir / "pipeline"
+            pipe_dir.mkdir()
+            penv = dict(env, NEWSCRAWL_FEED_URI=str(pipe_dir / "items.jsonl"),
+                        NEWSCRAWL_STATE_PATH=str(pipe_dir / "state.sqlite3"))
+            pipeline = run_measured([sys.executable, "-m", "scrapy", "runspider", "bench/outlet_spider.py",
+                                     "-a", f"base={base}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+                                     "-s", "NEWSCRAWL_ALLOW_HOSTS=127.0.0.1", *common], REPO, penv)
+            (pipe_dir / "crawl.log").write_text((REPO / "crawl.log").read_text())
+            (REPO / "crawl.log").unlink()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return bare, pipeline
+
+
+def load_scorer() -> Any:
+    spec = importlib.util.spec_from_file_location("newscrawl_score", SCORER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def corpus_extraction(limit: int | None) -> dict[str, Any]:
+    """Generic layer vs trafilatura alone (ms/page, body F1), and outlet extraction ms/page."""
+    import parsel
+    import trafilatura
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import get_spider_loader
+
+    from newscrawl import settings as project_settings
+    from newscrawl.extract import extract_article
+    from newscrawl.extract.generic import generic_body
+    from newscrawl.extract.site import SiteRules
+    from newscrawl.middlewares.localfile import utf8_if_valid
+    from newscrawl.outlets import OutletRouter
+
+    score = load_scorer()
+    settings = Settings()
+    settings.setmodule(project_settings)
+    router = OutletRouter(get_spider_loader(settings))
+    rows = [json.loads(line) for line in (CORPUS / "pages.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    rows = rows[:limit] if limit else rows
+    gen_ms, tra_ms, outlet_ms = [], [], []
+    gen_tri, tra_tri = [], []
+    for row in rows:
+        raw = gzip.decompress((CORPUS / row["path"]).read_bytes())
+        enc = utf8_if_valid(raw)
+        from scrapy.http import HtmlResponse
+        resp = HtmlResponse(url=row.get("url") or "https://page.invalid/", body=raw, encoding=enc)
+        html = resp.text
+        truth = (row.get("truth") or {}).get("body") or ""
+        t0 = time.perf_counter()
+        root = parsel.Selector(text=html).root
+        paras = generic_body(root, row.get("url"), html=html)
+        t1 = time.perf_counter()
+        tra = trafilatura.extract(html, url=row.get("url"), include_comments=False) or ""
+        t2 = time.perf_counter()
+        gen_ms.append((t1 - t0) * 1000)
+        tra_ms.append((t2 - t1) * 1000)
+        gen_tri.append(score.body_shingle_counts(truth, "\n\n".join(paras)))
+        tra_tri.append(score.body_shingle_counts(truth, tra))
+        spidercls = router.route(row.get("url"))
+        if spidercls is not None:
+            t3 = time.perf_counter()
+            extract_article(parsel.Selector(text=html), resp.url, SiteRules.of(spidercls), html=html,
+                            source=spidercls.name)
+            outlet_ms.append((time.perf_counter() - t3) * 1000)
+    return {"pages": len(rows), "gen_ms": statistics.mean(gen_ms), "tra_ms": statistics.mean(tra_ms),
+            "gen_ms_median": statistics.median(gen_ms), "tra_ms_median": statistics.median(tra_ms),
+            "gen_f1": score.aeb_prf(gen_tri)[2], "tra_f1": score.aeb_prf(tra_tri)[2],
+            "outlet_pages": len(outlet_ms), "outlet_ms_median": statistics.median(outlet_ms) if outlet_ms else None}
+
+
+def store_costs(sizes: list[int]) -> list[dict[str, Any]]:
+    from bench.stores import measure  # noqa: PLC0415
+
+    return [measure(n) for n in sizes]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a smaller site, corpus sample and stores (< 2 minutes)")
+    ap.add_argument("--pages", type=int, help="site size (default 3000, quick 600)")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--no-stores", action="store_true")
+    a = ap.parse_args()
+    n_pages = a.pages or (600 if a.quick else 3000)
+
+    print(f"== crawl: {n_pages} generated ~100 KB pages on 127.0.0.1, concurrency {a.concurrency}")
+    bare, pipe = crawl_site(n_pages, a.concurrency)
+    print(f"{'run':<10}{'pages':>8}{'items':>8}{'s':>8}{'pages/s':>10}{'CPU ms/page':>13}{'peak RSS MB':>13}")
+    for name, r in (("bare", bare), ("pipeline", pipe)):
+        rate = r["pages"] / r["elapsed"] if r["elapsed"] else 0
+        print(f"{name:<10}{r['pages']:>8.0f}{r['items']:>8.0f}{r['elapsed']:>8.1f}{rate:>10.1f}"
+              f"{1000 * r['cpu'] / max(r['pages'], 1):>13.2f}{r['rss_mb']:>13.0f}")
+    ratio = (pipe["pages"] / pipe["elapsed"]) / (bare["pages"] / bare["elapsed"])
+    print(f"pipeline/bare page rate {ratio:.2f}")
+
+    ext = None
+    if (CORPUS / "pages.jsonl").is_file():
+        ext = corpus_extraction(120 if a.quick else None)
+        print(f"\n== corpus extraction ({ext['pages']} real pages, each parsed once)")
+        print(f"{'extractor':<22}{'ms/page mean':>14}{'median':>10}{'body F1':>10}")
+        print(f"{'newscrawl generic':<22}{ext['gen_ms']:>14.2f}{ext['gen_ms_median']:>10.2f}{ext['gen_f1']:>10.3f}")
+        print(f"{'trafilatura alone':<22}{ext['tra_ms']:>14.2f}{ext['tra_ms_median']:>10.2f}{ext['tra_f1']:>10.3f}")
+        if ext["outlet_ms_median"] is not None:
+            print(f"outlet extraction (site + JSON-LD + meta), {ext['outlet_pages']} outlet pages: "
+                  f"median {ext['outlet_ms_median']:.2f} ms/page")
+    else:
+        print(f"\n(corpus not found at {CORPUS}: extraction comparison skipped)")
+
+    if not a.no_stores:
+        sizes = [100_000, 1_000_000] if a.quick else [1_000_000, 10_000_000]
+        print("\n== state costs")
+        print(f"{'store':<26}{'entries':>12}{'µs/lookup':>11}{'bytes/entry':>13}")
+        for r in store_costs(sizes):
+            for name in ("seen", "near", "urls"):
+                print(f"{r[name]['label']:<26}{r['n']:>12,}{r[name]['us']:>11.2f}{r[name]['bytes']:>13.1f}")
+
+    if ext:
+        print(f"pipeline/bare page rate {ratio:.2f}; generic/trafilatura ms/page {ext['gen_ms'] / ext['tra_ms']:.2f}; "
+              f"body F1 generic {ext['gen_f1']:.3f} vs trafilatura {ext['tra_f1']:.3f}")
+    else:
+        print(f"pipeline/bare page rate {ratio:.2f}; generic/trafilatura ms/page n/a; body F1 n/a")
+
+
+if __name__ == "__main__":
+    main()
