@@ -39,6 +39,10 @@ from newscrawl.crawling import NewsSpider
 # A byline word set in capitals: "PETER", "O'NEIL", "MARY-ANN", "JR.", and "McCANDLESS" (AP keeps the
 # "Mc" of Scottish and Irish names in mixed case inside an upper-case byline).
 _CAPS_WORD = re.compile(r"(?<!\w)(?:Ma?c)?[A-Z][A-Z'’-]*[A-Z]\.?(?!\w)")
+# The shared paragraph text joins text nodes with a space, so a link followed by punctuation reads
+# "recovered from the pandemic , but"; an ellipsis and ".45" are left alone.
+_SPACE_BEFORE = re.compile(r"\s+(?=\.(?![.\d])|[,;:!?)\]”%])")
+_SPACE_AFTER = re.compile(r"(?<=[(\[“])\s+")
 _MIXED_PREFIX = re.compile(r"^(Ma?c)(?=[A-Z])")  # "McCANDLESS", "MacDONALD": the page shows the prefix
 _KEEP_CAPS = {"II", "III", "IV", "AP"}
 
@@ -88,9 +92,8 @@ class ApnewsSpider(NewsSpider):
         r"_{2,}",  # the "___" rule before the story's end notes
         r"Follow AP['’]s (?:full )?coverage .{0,200}",
         r"Find (?:more of )?AP['’]s (?:full )?coverage .{0,200}",
-        r"(?:The )?Associated Press (?:climate and environmental|health and science|religion|education) coverage "
-        r"receives (?:financial )?support from .{0,400}",
-        r"(?:The )?Associated Press receives support from .{0,400}",
+        # "The Associated Press’ climate coverage receives financial support from ... AP is solely ..."
+        r"(?:The )?Associated Press(?:['’]s?)? [\w ,-]{0,60}?(?:coverage )?receives (?:financial )?support from .{0,400}",
         r"AP is solely responsible for all content\.?",
         r"Get AP News stories every morning\.?|Sign up for AP['’]s .{0,120}newsletter.{0,150}",
         r"Copyright \d{4} The Associated Press\. All rights reserved\..{0,200}",
@@ -102,3 +105,10 @@ class ApnewsSpider(NewsSpider):
         if not value:
             return value
         return [_CAPS_WORD.sub(lambda m: _recase(m.group()), v) for v in value]
+
+    @staticmethod
+    def clean_body(paragraphs: list[str] | None) -> list[str] | None:
+        """'from the pandemic , but' -> 'from the pandemic, but' (see _SPACE_BEFORE)."""
+        if not paragraphs:
+            return paragraphs
+        return [_SPACE_AFTER.sub("", _SPACE_BEFORE.sub("", p)) for p in paragraphs]

@@ -16,7 +16,7 @@ from parsel import Selector
 
 from newscrawl import processors as p
 from newscrawl.extract.pagetype import classify_page
-from newscrawl.extract.site import SiteRules, drop_nodes, site_values
+from newscrawl.extract.site import SiteRules, drop_nodes, element_text, site_values
 from newscrawl.extract.structured import (
     article_object,
     jsonld_fields,
@@ -152,9 +152,7 @@ _KICKER = re.compile(r"kicker|topline|overline|dachzeile|eyebrow|roofline|spitzm
 def _heading_text(h1: Any) -> str | None:
     """Text of a heading element, read the way it is shown.
 
-    - Pieces are joined without inserting spaces, so a kicker and its separator element read
-      "LTE-Patent: Samsung ..." (not "LTE-Patent : Samsung ..."); a space is added only where two
-      elements would glue words together.
+    - A kicker and its separator element read "LTE-Patent: Samsung ..." (not "LTE-Patent : Samsung ...").
     - A kicker element followed by no separator (``<span class="topline">Premier League</span>
       <span>Liverpool lose ...</span>``) is a label, not part of the headline, and is dropped.
     """
@@ -168,30 +166,7 @@ def _heading_text(h1: Any) -> str | None:
             sep = (child.tail or "").strip() or (nxt is not None and (nxt.text_content() or "").strip() in (":", "-", "–", "|"))
             if not sep and nxt is not None:
                 skip.add(child)
-    pieces: list[str] = []
-
-    def walk(el: Any) -> None:
-        if el in skip or el.tag in ("script", "style", "noscript"):
-            if el.tail:
-                pieces.append(el.tail)
-            return
-        if el.text:
-            pieces.append(el.text)
-        for c in el:
-            if isinstance(c.tag, str):
-                walk(c)
-            elif c.tail:
-                pieces.append(c.tail)
-        if el is not h1 and el.tail:
-            pieces.append(el.tail)
-
-    walk(h1)
-    text = ""
-    for piece in pieces:
-        # "Kicker" + ":" stays "Kicker:"; "Police arrest 2:" + "Theft solved" needs a space between
-        if text and piece and piece[0].isalnum() and (text[-1].isalnum() or text[-1] in ":;,.!?"):
-            text += " "
-        text += piece
+    text = element_text(h1, skip, separate_elements=True)
     return p.clean_text(re.sub(r"\s+([:,])", r"\1", text))
 
 
@@ -247,6 +222,9 @@ def extract_article(
     if rules.drop_selectors:
         drop_nodes(sel, rules.drop_selectors)
     site = site_values(sel, rules, url) if rules.selectors else {}
+    if rules.publisher:
+        # the outlet's own name, not whatever its JSON-LD says this week ("AP News" vs "Associated Press")
+        site.setdefault("publisher", rules.publisher)
 
     generic_cache: dict[str, Any] = {}
 
@@ -298,7 +276,7 @@ def extract_article(
                 provenance[name] = layer
                 break
     # Outlet defaults, recorded as the site layer: a CNA page is CNA's, in English, in Singapore time.
-    for name, default in (("publisher", rules.publisher), ("language", rules.language)):
+    for name, default in (("language", rules.language),):
         if default and not loader.get_collected_values(name):
             loader.add_value(name, default)
             provenance[name] = "site"

@@ -2,18 +2,19 @@
 
 Used when an outlet's own selectors and JSON-LD give no body. The pipeline is:
 
-1. trafilatura (balanced mode, comments off) on the page's tree gives body blocks;
-2. each block is located in the ORIGINAL tree through a whitespace-free text index,
-   so that structural facts trafilatura throws away (the block sits in an ``<a>``,
-   a fact box, an author bio, a caption...) can be checked;
-3. post-filters drop the headline, furniture and duplicated blocks;
-4. a standfirst (lead) that trafilatura skipped is put back when the page's own
-   meta description points at it;
-5. when trafilatura finds nothing, the largest cluster of ``<p>`` in one container
-   is used instead.
+1. trafilatura's fast pass (comments off) on the page's tree gives body blocks; its full pass
+   (which also consults readability and jusText, twice the cost) runs only when the fast
+   result looks truncated;
+2. each block is located in the ORIGINAL tree through a whitespace-free text index, so that
+   structural facts trafilatura throws away (the block sits in an ``<a>``, a fact box, an
+   author bio, a caption...) can be checked;
+3. post-filters drop the headline, furniture, bylines and datelines;
+4. ``<p>`` with the same markup as the body's own paragraphs but missed by trafilatura (an
+   article split over several containers) are added back;
+5. a standfirst that trafilatura skipped is put back when the meta description points at it;
+6. when all that leaves nothing article-like, the largest cluster of ``<p>`` text is used.
 
-Nothing here knows any outlet by name: every rule is about markup or wording that
-many sites share.
+Nothing here knows any outlet by name: every rule is about markup or wording many sites share.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import bisect
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable
 from copy import deepcopy
-from typing import Any, Iterable
+from typing import Any
 
 import trafilatura
 from lxml import etree
@@ -56,9 +58,7 @@ _FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "figure", "figcaption", "
 # class/id fragments of boxes that sit inside the article container but are not its body:
 # fact boxes ("metro-factbox"), info boxes, author bios, consent placeholders ("sourcepoint"),
 # captions, share bars, comment prompts, and things the page itself hides.
-_FURNITURE_CLASS = re.compile(
-    r"fact-?box|info-?box|author|biography|\bbio\b|sourcepoint|caption|social|comment|hidden"
-)
+_FURNITURE_CLASS = re.compile(r"fact-?box|info-?box|author|biography|\bbio\b|sourcepoint|caption|social|comment|hidden")
 # Lines that are page furniture in any article, whatever the outlet.
 _FURNITURE_TEXT = re.compile(
     r"^(?:advertisement|anzeige|werbung|publicité|publicidad|pubblicità|reklama|advertentie"
@@ -68,11 +68,29 @@ _FURNITURE_TEXT = re.compile(
     r"|skip to (?:main )?content|this is a modal window)\b",
     re.IGNORECASE,
 )
+# "By Jane Doe and John Roe, Reuters" alone on a line is a byline, not body text.
+_BYLINE = re.compile(
+    r"^(?i:by|von|par|por|di|door|av|af)\s+[A-ZÀ-Þ][\w'’.-]*\s+[A-ZÀ-Þ][\w'’.-]*(?:[\s,]+[\w'’.&-]+){0,8}$",
+)
+# "Updated 14 March 2024, 09:30 GMT" alone on a line is a dateline.
+_DATE_WORDS = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember"
+    r"|mon(?:day)?|tue(?:sday)?|wed(?:nesday)?|thu(?:rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+    r"|am|pm|gmt|utc|[a-z]{1,2}st|[a-z]{1,2}dt|updated|published|posted|last|aktualisiert|veröffentlicht"
+    r"|stand|um|uhr|at|on|mis à jour|publié le|le|actualizado|publicado|el|de)\b",
+    re.IGNORECASE,
+)
+_NOT_DATE = re.compile(r"[\W\d_年月日時分秒更新]+")
 _WS = re.compile(r"\s+")
 
 # A body shorter than this with no real paragraph is a listing, not an article.
 _MIN_ARTICLE_CHARS = 200
 _MIN_PARAGRAPH_CHARS = 80
+# When the fast trafilatura pass is trusted (see _looks_truncated).
+_MIN_FAST_BLOCKS = 3
+_MIN_FAST_MEAN_CHARS = 40
+_FAST_SHARE_OF_CLUSTER = 0.5
 # Share of the extracted text the article container must hold (see _container).
 _CONTAINER_SHARE = 0.7
 
@@ -85,32 +103,37 @@ def generic_body(root: HtmlElement, url: str | None = None, *, html: str | None 
     """
     if root is None:
         return []
+    scores = _cluster_scores(root)
+    blocks = _run_trafilatura(root, url, fast=True)
+    if _looks_truncated(blocks, scores):
+        blocks = _run_trafilatura(root, url, fast=False) or blocks
     try:
-        blocks = _trafilatura_blocks(root, url)
-    except Exception as exc:  # trafilatura bugs on odd markup must not kill the crawl
-        logger.warning("generic body: trafilatura failed on %s: %r", url, exc)
-        blocks = []
-
-    index = _TextIndex(root)
-    located = index.locate_all(blocks)
-    located = _drop_headline(root, located)
-    kept = _filter_blocks(located)
-    paragraphs = [text for _, text, _ in kept]
-    paragraphs = _add_lead(root, index, paragraphs)
-
+        paragraphs = _post_process(root, blocks)
+    except Exception as exc:  # a post-filter bug must cost precision, never the page
+        logger.warning("generic body: post-processing failed on %s: %r", url, exc)
+        paragraphs = [text for _, text in blocks]
     if not _is_article(paragraphs):
-        paragraphs = _paragraph_cluster(root)
+        paragraphs = _paragraph_cluster(root, scores)
         if not _is_article(paragraphs):
             return []
     return paragraphs
+
+
+def _post_process(root: HtmlElement, blocks: list[tuple[str, str]]) -> list[str]:
+    index = _TextIndex(root)
+    located = _drop_headline(root, index.locate_all(blocks))
+    kept = _filter_blocks(located)
+    kept = _add_template_siblings(root, index, kept)
+    return _add_lead(root, index, [text for _, text, _ in kept])
 
 
 def generic_metadata(root: HtmlElement, url: str | None = None, *, html: str | None = None) -> dict[str, Any]:
     """Return fallback metadata found by trafilatura and htmldate.
 
     Keys: headline, authors (list), published (raw string), language, description, section,
-    tags. Costs a few milliseconds (htmldate's date search dominates): call it only when
-    structured data has nothing.
+    tags; missing values are None or []. It costs about a third of a trafilatura extraction
+    (author, category and licence searches over the whole tree, then htmldate), so callers
+    should reach for it only when JSON-LD and meta tags gave nothing. ``html`` is unused.
     """
     out: dict[str, Any] = {
         "headline": None,
@@ -144,10 +167,36 @@ def generic_metadata(root: HtmlElement, url: str | None = None, *, html: str | N
 # --------------------------------------------------------------------------- trafilatura
 
 
-def _trafilatura_blocks(root: HtmlElement, url: str | None) -> list[tuple[str, str]]:
+def _run_trafilatura(root: HtmlElement, url: str | None, *, fast: bool) -> list[tuple[str, str]]:
+    try:
+        return _trafilatura_blocks(root, url, fast=fast)
+    except Exception as exc:  # trafilatura bugs on odd markup must not kill the crawl
+        logger.warning("generic body: trafilatura failed on %s: %r", url, exc)
+        return []
+
+
+def _looks_truncated(blocks: list[tuple[str, str]], scores: Counter) -> bool:
+    """Whether trafilatura's fast pass probably missed the article.
+
+    The fast pass stops at the first ad slot on some layouts ("<p>…</p><div class=ad>…</div>
+    <p>…</p>" gives three paragraphs of thirty), or returns menu crumbs when it finds no text
+    block at all. The full pass (which also consults readability and jusText) costs twice as
+    much, so it runs only when the fast result is empty, has fewer than three blocks, is made of
+    crumbs, or is much shorter than the page's largest cluster of <p> text.
+    """
+    if len(blocks) < _MIN_FAST_BLOCKS:
+        return True
+    total = sum(len(t) for _, t in blocks)
+    if total / len(blocks) < _MIN_FAST_MEAN_CHARS:
+        return True
+    biggest = scores.most_common(1)[0][1] if scores else 0
+    return total < _FAST_SHARE_OF_CLUSTER * biggest
+
+
+def _trafilatura_blocks(root: HtmlElement, url: str | None, *, fast: bool) -> list[tuple[str, str]]:
     """Run trafilatura on the tree and flatten its XML body into (kind, text) blocks."""
     # bare_extraction copies an lxml input before working on it, so ``root`` stays untouched.
-    doc = trafilatura.bare_extraction(root, url=url, prune_xpath=_PRUNE_XPATH, **_TRAFILATURA_OPTIONS)
+    doc = trafilatura.bare_extraction(root, url=url, fast=fast, prune_xpath=_PRUNE_XPATH, **_TRAFILATURA_OPTIONS)
     if doc is None or doc.body is None:
         return []
     out: list[tuple[str, str]] = []
@@ -362,6 +411,28 @@ def _path_below(el: etree._Element, container: etree._Element | None) -> list[et
     return out
 
 
+def _visible_text(el: etree._Element) -> str:
+    """Whitespace-normalised text of ``el`` without inline <script>/<style> code.
+
+    ``<p>Text<script>(adsbygoogle = window.adsbygoogle || []).push({});</script></p>`` is "Text".
+    """
+    if next(el.iter(*_SKIP_TEXT), None) is None:
+        return _norm(el.text_content())
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text and node.tag not in _SKIP_TEXT:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return _norm("".join(parts))
+
+
 def _link_ratio(el: etree._Element) -> float:
     total = len(_compact(el.text_content())) or 1
     linked = sum(len(_compact(a.text_content())) for a in el.iter("a"))
@@ -374,9 +445,7 @@ def _class_blob(el: etree._Element) -> str:
 
 def _headline_texts(root: HtmlElement) -> set[str]:
     found = set()
-    for x in root.xpath(
-        "//head/title | //meta[@property='og:title' or @name='twitter:title']/@content | //h1"
-    ):
+    for x in root.xpath("//head/title | //meta[@property='og:title' or @name='twitter:title']/@content | //h1"):
         t = _compact(x if isinstance(x, str) else x.text_content())
         if t:
             found.add(t)
@@ -389,11 +458,21 @@ def _drop_headline(root: HtmlElement, located: list) -> list:
     return [b for b in located if _compact(b[1]) not in titles]
 
 
+def _is_furniture_line(text: str) -> bool:
+    """Short lines that are furniture whatever the page: ads labels, share prompts, bylines, datelines."""
+    if len(text) >= 120:
+        return False
+    if _FURNITURE_TEXT.match(text) or _BYLINE.match(text):
+        return True
+    # a dateline has digits and nothing but date words around them
+    return any(c.isdigit() for c in text) and not _NOT_DATE.sub("", _DATE_WORDS.sub("", text))
+
+
 def _filter_blocks(located: list) -> list:
     container = _container(located)
     kept = []
     for kind, text, el in located:
-        if _FURNITURE_TEXT.match(text) and len(text) < 120:
+        if _is_furniture_line(text):
             continue
         if el is not None:
             path = _path_below(_block_of(el), container)
@@ -403,13 +482,70 @@ def _filter_blocks(located: list) -> list:
                 continue
             if any(_FURNITURE_CLASS.search(_class_blob(x)) for x in path):
                 continue
-            # Lists of links below an article are "related stories", not body lists.
+            # Lists of links below an article are "related stories", not body lists; a paragraph
+            # that is all link is a teaser ("<h2><a>Other story</a></h2><p><a>Its summary</a></p>").
             if kind == "item":
                 li = next((x for x in path if x.tag == "li"), None)
                 if li is not None and _link_ratio(li) > 0.5:
                     continue
+            elif _link_ratio(_block_of(el)) > 0.8:
+                continue
         kept.append((kind, text, el))
     return kept
+
+
+def _p_signature(p: etree._Element) -> tuple:
+    parent = p.getparent()
+    return (
+        p.get("class"),
+        parent.tag if parent is not None else None,
+        parent.get("class") if parent is not None else None,
+    )
+
+
+def _add_template_siblings(root: HtmlElement, index: _TextIndex, kept: list) -> list:
+    """Add <p> that share the markup of the body's own paragraphs but that trafilatura missed.
+
+    Some layouts split one article over several containers ("<div class=body-part><p
+    class=para>…" repeated between ad slots) and trafilatura keeps only one of them. A <p>
+    whose own class and parent (tag, class) match at least two kept paragraphs is the same
+    template, so it is body text too, unless it is a link line or sits in furniture.
+    """
+    signatures: Counter = Counter()
+    for _, _, el in kept:
+        if el is not None and (block := _block_of(el)).tag == "p":
+            signatures[_p_signature(block)] += 1
+    # an unclassed <p> in an unclassed <div> is no template: teasers look the same
+    templates = {sig for sig, n in signatures.items() if n >= 2 and (sig[0] or sig[2])}
+    if not templates:
+        return kept
+    have = _compact(" ".join(t for _, t, _ in kept))
+    extra = []
+    for p in root.iter("p"):
+        if _p_signature(p) not in templates:
+            continue
+        text = _visible_text(p)
+        key = _compact(text)
+        if not key or key[:60] in have:
+            continue
+        if any(x.tag in _FURNITURE_TAGS or x.tag == "a" for x in p.iterancestors()):
+            continue
+        # same markup is not enough for "Read also: <a>Other story</a>" or a photo credit line
+        if _link_ratio(p) > 0.5 or any(_FURNITURE_CLASS.search(_class_blob(x)) for x in (p, p.getparent())):
+            continue
+        extra.append((index.find(text)[0], ("p", text, p)))
+    if not extra:
+        return kept
+    positioned = []
+    pos = 0
+    for block in kept:
+        i, end = index.find(block[1], pos)
+        if i >= 0:
+            pos = end
+        positioned.append((i, block))
+    positioned.extend(extra)
+    positioned.sort(key=lambda x: x[0])
+    return [block for _, block in positioned]
 
 
 # --------------------------------------------------------------------------- lead
@@ -446,7 +582,7 @@ def _add_lead(root: HtmlElement, index: _TextIndex, paragraphs: list[str]) -> li
         owner = index.owner_at(i)
         if owner is None:
             continue
-        lead = _norm(_block_of(owner).text_content())
+        lead = _visible_text(_block_of(owner))
         lead_key = _compact(lead)
         # a whole header or page wrapper is not a lead
         if len(lead_key) > 3 * len(_compact(desc)) + 50:
@@ -462,29 +598,35 @@ def _add_lead(root: HtmlElement, index: _TextIndex, paragraphs: list[str]) -> li
 _CLUSTER_SKIP = frozenset({"a", "nav", "aside", "footer", "header", "figure", "figcaption", "form", "button"})
 
 
-def _paragraph_cluster(root: HtmlElement) -> list[str]:
-    """Text of the container holding the most <p> text (used when trafilatura finds nothing)."""
+def _cluster_scores(root: HtmlElement) -> Counter:
+    """Characters of real <p> text (not links, not page chrome) directly under each element."""
     score: Counter = Counter()
     for p in root.iter("p"):
-        if any(a.tag in _CLUSTER_SKIP for a in p.iterancestors()):
-            continue
-        text = _norm(p.text_content())
+        text = _visible_text(p)
         if len(text) < 40 or _link_ratio(p) > 0.5:
+            continue
+        if any(a.tag in _CLUSTER_SKIP for a in p.iterancestors()):
             continue
         parent = p.getparent()
         if parent is not None:
             score[parent] += len(text)
-    if not score:
+    return score
+
+
+def _paragraph_cluster(root: HtmlElement, scores: Counter | None = None) -> list[str]:
+    """Text of the container holding the most <p> text (used when trafilatura finds nothing)."""
+    scores = _cluster_scores(root) if scores is None else scores
+    if not scores:
         return []
-    best, _ = score.most_common(1)[0]
+    best, _ = scores.most_common(1)[0]
     out = []
     for el in best.iter("p", "h2", "h3", "h4", "li", "blockquote"):
         if el.tag != "p" and any(True for _ in el.iter("p")):
             continue  # its paragraphs come on their own
         if any(a.tag in _CLUSTER_SKIP for a in el.iterancestors() if a is not best):
             continue
-        text = _norm(el.text_content())
-        if text and not (_FURNITURE_TEXT.match(text) and len(text) < 120):
+        text = _visible_text(el)
+        if text and not _is_furniture_line(text):
             out.append(text)
     return out
 
