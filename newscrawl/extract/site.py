@@ -161,7 +161,10 @@ def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any
         if fieldname == "body":
             value: Any = [t for t in (clean_text(node_text(n)) for n in found) if t]
         elif fieldname == "images":
-            value = [img for img in (figure_image(n, base_url) for n in found) if img]
+            value = [img for img in (figure_image(n, base_url, rules.selectors.get("image_caption"),
+                                                  rules.selectors.get("image_credit")) for n in found) if img]
+        elif fieldname in ("image_caption", "image_credit"):
+            continue  # read per figure by figure_image
         elif fieldname == "section":  # breadcrumbs "World > Europe": the top-level section
             value = next((t for t in (clean_text(node_text(n)) for n in found) if t), None)
         elif fieldname in ("authors", "tags"):
@@ -176,8 +179,11 @@ def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any
     return out
 
 
-def figure_image(node: Selector, base_url: str) -> dict[str, Any] | None:
-    """{url, caption, credit} from a <figure> (or an <img> itself)."""
+def figure_image(node: Selector, base_url: str, caption_q: tuple[str, ...] | None = None,
+                 credit_q: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """{url, caption, credit} from a <figure> (or an <img> itself). An outlet may name where the caption and
+    the credit live inside its figures (``image_caption`` / ``image_credit`` selectors, relative to the figure),
+    e.g. NPR's ``div.caption`` or BBC's bare credit ``<span>``."""
     src = None
     for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src", ".//source/@srcset",
               ".//img/@srcset"):
@@ -188,9 +194,13 @@ def figure_image(node: Selector, base_url: str) -> dict[str, Any] | None:
         src = None
     if not src:
         return None
-    caption = clean_text(" ".join(node.xpath(f".//figcaption{_TEXT_XPATH[1:]}").getall())) \
+    found = first_match(node, caption_q) if caption_q else None
+    caption = clean_text(" ".join(node_text(n) for n in found)) if found else None
+    caption = caption or clean_text(" ".join(node.xpath(f".//figcaption{_TEXT_XPATH[1:]}").getall())) \
         or clean_text(node.xpath(".//img/@alt | ./@alt").get())
-    credit = clean_text(" ".join(node.xpath(
+    found = first_match(node, credit_q) if credit_q else None
+    credit = clean_text(" ".join(node_text(n) for n in found)) if found else None
+    credit = credit or clean_text(" ".join(node.xpath(
         ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]//text()").getall()))
     if caption and credit and caption.endswith(credit):
         caption = caption[: -len(credit)].rstrip() or None
