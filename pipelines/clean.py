@@ -75,7 +75,13 @@ class CleanPipeline:
         body = adapter.get("body")
 
         if body:
-            dateline, wire = p.parse_dateline(p.split_paragraphs(body)[0])
+            paragraphs = p.split_paragraphs(body)
+            opening = paragraphs[0]
+            # a standfirst printed as the first paragraph is not the story's opening ("WASHINGTON (Reuters) -")
+            if len(paragraphs) > 1 and adapter.get("description") and \
+                    p.clean_text(adapter["description"]) == opening:
+                opening = paragraphs[1]
+            dateline, wire = p.parse_dateline(opening)
             if dateline and not adapter.get("dateline"):
                 adapter["dateline"] = dateline
                 adapter["provenance"]["dateline"] = "derived"

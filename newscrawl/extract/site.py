@@ -196,7 +196,9 @@ def figure_image(node: Selector, base_url: str, caption_q: tuple[str, ...] | Non
         return None
     found = first_match(node, caption_q) if caption_q else None
     caption = clean_text(" ".join(node_text(n) for n in found)) if found else None
-    caption = caption or clean_text(" ".join(node.xpath(f".//figcaption{_TEXT_XPATH[1:]}").getall())) \
+    figcaption = node.xpath(".//figcaption")
+    # only the first figcaption: some pages print the same caption twice (a visible one and a hidden one)
+    caption = caption or (clean_text(element_text(figcaption[0].root)) if figcaption else None) \
         or clean_text(node.xpath(".//img/@alt | ./@alt").get())
     found = first_match(node, credit_q) if credit_q else None
     credit = clean_text(" ".join(node_text(n) for n in found)) if found else None
