@@ -93,6 +93,14 @@ def _body_is_complete(body: str | None, sel: Selector) -> bool:
 
 
 _TOKENS = re.compile(r"\w+")
+_CODE = re.compile(r"^[A-Z0-9_:-]{2,12}$")
+
+
+def _is_code_list(value: Any) -> bool:
+    """A keyword list made only of short upper-case codes (Reuters' "AER,AERO,INDG08,...")."""
+    tags = value if isinstance(value, list) else [value]
+    tags = [t.strip() for t in tags if isinstance(t, str) and t.strip()]
+    return len(tags) >= 3 and all(_CODE.match(t) for t in tags)
 _BRAND_TAILS = {"de", "com", "net", "online", "news", "nachrichten", "tv", "digital"}
 
 
@@ -268,6 +276,8 @@ def extract_article(
             value = get(name)
             if value is None or value == [] or value == "":
                 continue
+            if name == "tags" and layer in ("meta", "jsonld") and _is_code_list(value):
+                continue  # "AER,AERO,INDG08,TRN": internal topic codes, not tags
             if name == "authors":
                 loader.add_value("authors", [a for a in p.split_authors(value) if not _is_brand(a, brands)])
             else:

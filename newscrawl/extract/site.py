@@ -179,19 +179,42 @@ def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any
     return out
 
 
+def widest_candidate(srcset: str) -> str | None:
+    """The largest image of a srcset ("a.jpg 800w, b.jpg 1600w" -> "b.jpg"); the first one carries the
+    thumbnail on many sites (DW's 50-pixel "..._800.jpg" first)."""
+    best, best_w = None, -1.0
+    for candidate in srcset.split(","):
+        parts = candidate.strip().split()
+        if not parts or parts[0].startswith("data:"):
+            continue
+        width = 0.0
+        if len(parts) > 1 and parts[1][-1:] in ("w", "x"):
+            try:
+                width = float(parts[1][:-1]) * (1000 if parts[1].endswith("x") else 1)
+            except ValueError:
+                width = 0.0
+        if width > best_w:
+            best, best_w = parts[0], width
+    return best
+
+
 def figure_image(node: Selector, base_url: str, caption_q: tuple[str, ...] | None = None,
                  credit_q: tuple[str, ...] | None = None) -> dict[str, Any] | None:
     """{url, caption, credit} from a <figure> (or an <img> itself). An outlet may name where the caption and
     the credit live inside its figures (``image_caption`` / ``image_credit`` selectors, relative to the figure),
     e.g. NPR's ``div.caption`` or BBC's bare credit ``<span>``."""
     src = None
-    for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src", ".//source/@srcset",
-              ".//img/@srcset"):
+    for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src"):
         src = node.xpath(q).get()
         if src and not src.startswith("data:"):
-            src = src.strip().split(",")[0].split(" ")[0]
             break
         src = None
+    if not src:  # lazy-loaded pictures: only a srcset; take its widest image, not the first (a thumbnail)
+        for q in (".//img/@srcset", ".//source/@srcset", "./@srcset"):
+            srcset = node.xpath(q).get()
+            src = widest_candidate(srcset) if srcset else None
+            if src:
+                break
     if not src:
         return None
     found = first_match(node, caption_q) if caption_q else None
