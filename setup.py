@@ -1,14 +1,13 @@
-"""Packaging for scrapyd eggs and pip installs: packages listed explicitly, tests excluded."""
-from setuptools import setup
+"""Packaging for scrapyd eggs and pip installs: newscrawl, spiders and pipelines with every subpackage; no tests."""
+from setuptools import find_packages, setup
 
 setup(
     name="newscrawl",
     version="0.1.0",
     description="Scrapy project turning news pages into clean, deduplicated JSONL Article records",
-    packages=[
-        "newscrawl", "newscrawl.extract", "newscrawl.middlewares", "newscrawl.commands",
-        "spiders", "pipelines",
-    ],
+    # every subpackage of the three (a new one cannot be forgotten in the egg); tests/ is not included
+    packages=find_packages(include=["newscrawl", "newscrawl.*", "spiders", "spiders.*", "pipelines",
+                                    "pipelines.*"]),
     package_data={"newscrawl": ["schema/*.json", "data/*"]},
     include_package_data=True,
     python_requires=">=3.10",

@@ -50,7 +50,48 @@ DOWNLOADER_MIDDLEWARES = {
     # Offline replay from WARC answers requests just above the downloader (see its module).
     "newscrawl.middlewares.replay.ReplayMiddleware": 950,
     "newscrawl.middlewares.record.RecordMiddleware": 960,
+    # Browser outlets' article requests -> Chromium; NotConfigured (free) when no browser handlers.
+    "newscrawl.browser.BrowserRoutingMiddleware": 565,
+    # After decompression (590) and redirects (600), before RetryMiddleware (550): a Cloudflare 503
+    # interstitial is counted as a challenge instead of fetched twice more (newscrawl/middlewares/challenge.py).
+    "newscrawl.middlewares.challenge.ChallengeMiddleware": 575,
+    # Network-facing reliability (docs/reliability-network.md); each module's docstring says why its order.
+    # Private/loopback/link-local/file:/data: targets are refused, redirects and DNS answers included.
+    "newscrawl.middlewares.ssrf.SsrfGuardMiddleware": 60,
+    # RFC 9309: a robots.txt answering 5xx or unreachable means disallow-all (Scrapy: allow-all).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawl.middlewares.robots.RobotsMiddleware": 100,
+    # Retry-After (429/503) and robots.txt Crawl-delay, per origin, capped (Scrapy ignores both).
+    "newscrawl.middlewares.pacing.HostPacingMiddleware": 560,
+    # Scrapy's bounded decompression + a stat for bombs, corrupt bodies dropped, no charset guess on gzip bytes.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "newscrawl.middlewares.decompress.BoundedDecompressionMiddleware": 590,
+    # Stats for DOWNLOAD_TIMEOUT/DOWNLOAD_MAXSIZE hits; HTML too big to extract without stalling the reactor.
+    "newscrawl.middlewares.limits.DownloadLimitsMiddleware": 589,
+    # A PDF or JPEG served as text/html becomes a binary Response instead of a garbage "article".
+    "newscrawl.middlewares.sniff.BinarySniffMiddleware": 587,
+    # The charset the bytes are in: valid UTF-8 beats a wrong header; Portuguese is not cp1250.
+    "newscrawl.middlewares.charset.CharsetMiddleware": 585,
+    # Redirect loops and over-long chains: a stat and a WARNING (Scrapy: DEBUG only).
+    "newscrawl.middlewares.redirects.RedirectGuardMiddleware": 610,
 }
+SPIDER_MIDDLEWARES = {
+    # Per-origin budget of non-article pages per run: calendar and pagination traps end, with a stat.
+    "newscrawl.middlewares.budget.PageBudgetMiddleware": 900,
+    # Skip article requests already exported unless the listing says they changed or a re-check is due
+    # (docs/incremental.md): a scheduled run fetches only what is new or may have been edited.
+    "newscrawl.middlewares.incremental.IncrementalMiddleware": 950,
+}
+EXTENSIONS = {
+    # Refuses TELNETCONSOLE/REMOTE_CONTROL even when a scrapyd schedule.json passes setting=...=1.
+    "newscrawl.extensions.security.RemoteAccessGuard": -1000,
+    # Job health at close: coverage vs baseline, drops, errors, challenges; reports next to the export.
+    "newscrawl.extensions.monitor.JobMonitor": 500,
+}
+# Installs scrapy-playwright's download handlers only for crawls that may render (docs/browser.md):
+# its handler starts Playwright's driver at engine start even if no request ever asks for a page.
+# RedisAddon: NEWSCRAWL_REDIS_URL (-s or environment) turns a crawl distributed (docs/distributed.md); no-op without it.
+ADDONS = {"newscrawl.browser.BrowserAddon": 0, "newscrawl.distributed.RedisAddon": 10}
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
@@ -84,3 +125,44 @@ NEWSCRAWL_DEDUP_DROP_SEEN = True       # drop an article exported by an earlier 
 NEWSCRAWL_VALIDATE_MIN_WORDS = 30      # a body shorter than this is a teaser, not an article
 NEWSCRAWL_REPLAY = os.environ.get("NEWSCRAWL_REPLAY", "")   # WARC file(s) to answer requests from
 NEWSCRAWL_RECORD = os.environ.get("NEWSCRAWL_RECORD", "")   # WARC file to record responses into
+# Hosts, IPs or CIDRs the SSRF guard lets through besides public addresses ("127.0.0.1,10.1.0.0/16,.corp").
+NEWSCRAWL_ALLOW_HOSTS = os.environ.get("NEWSCRAWL_ALLOW_HOSTS", "")
+NEWSCRAWL_ROBOTS_RETRY_TIMES = 2           # an unreachable robots.txt is fetched again 2 more times...
+NEWSCRAWL_ROBOTS_RETRY_DELAY = 10.0        # ...after 10 s, then 20 s; then the host is disallow-all this run
+NEWSCRAWL_PACING_RETRY_AFTER_MAX = 120.0   # longer Retry-After: pause the host this long, give the request up
+NEWSCRAWL_PACING_CRAWL_DELAY_MAX = 30.0    # robots.txt Crawl-delay honoured up to this many seconds
+NEWSCRAWL_LIMITS_HTML_MAX_BYTES = 4 * 1024 * 1024  # largest real article page measured: 2.1 MB
+NEWSCRAWL_BUDGET_PER_HOST = 1000           # non-article pages (sitemaps, sections, pagination) per host per run
+
+# ----------------------------------------------------------------------------- browser (docs/browser.md)
+# Outlets whose article pages only show their text after JavaScript runs (or set render_js = True).
+NEWSCRAWL_BROWSER_OUTLETS = os.environ.get("NEWSCRAWL_BROWSER_OUTLETS", "")
+NEWSCRAWL_BROWSER_ENABLED = False      # install the handlers anyway, for spiders setting meta["playwright"]
+NEWSCRAWL_BROWSER_WAIT_MS = 10_000     # bound on waiting for an outlet's render_wait_for selector
+NEWSCRAWL_CHALLENGE_ENABLED = True
+NEWSCRAWL_CHALLENGE_BROWSER_RETRY = False  # fetch an article that hit a bot wall once more, in Chromium
+NEWSCRAWL_CHALLENGE_SHELL_MAX_WORDS = 40   # an article page with fewer visible words (and scripts) is a shell
+# Debian's chromium: Playwright's installer cannot download its own browser build here.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"),
+    "headless": True,
+    # Keep Chromium off the network except for the pages it is asked for: without the background-networking
+    # flags it opens connections of its own at start (component updates, sync, variations), dozens at a time.
+    # Even with them it still looks up a few Google service hosts (strace: accounts.google.com,
+    # update.googleapis.com, clients2.google.com); the resolver rule answers those "not found" locally.
+    # Playwright adds an empty temporary --user-data-dir per launch (no profile, no first-run state).
+    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-default-apps",
+             "--host-resolver-rules=" + ", ".join(f"MAP {host} ~NOTFOUND" for host in (
+                 "accounts.google.com", "update.googleapis.com", "clients2.google.com", "clients2.googleusercontent.com",
+                 "safebrowsing.googleapis.com", "optimizationguide-pa.googleapis.com", "redirector.gvt1.com"))],
+}
+# One shared context, a few pages at once: each page is a renderer process (~50-100 MB), and contexts are
+# never closed by scrapy-playwright, so a cap on contexts only bounds crawls that name their own contexts.
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms, as DOWNLOAD_TIMEOUT: one stuck page must not hold a slot
+# Images, media and fonts never carry article text; private-IP sub-resources are refused (newscrawl/browser.py).
+PLAYWRIGHT_ABORT_REQUEST = "newscrawl.browser.abort_request"

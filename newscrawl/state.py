@@ -11,6 +11,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from newscrawl.neardup import bands, hamming, sketch_match, to_signed, to_unsigned
 
@@ -119,8 +120,30 @@ class StateStore:
             if sketch and new:
                 self.db.executemany("INSERT INTO para (key, url_fp) VALUES (?,?)", [(k, url_fp) for k in sketch])
 
+    def claim(self, url: str, content_hash: str | None, source: str | None = None) -> bool:
+        """Claim the export of an article. One process owns this file, so always granted; the Redis
+        backend (newscrawl/distributed/state.py) refuses when another worker is exporting it."""
+        return True
+
+    def release(self, url: str) -> None:
+        """Give up a claim (the item was dropped after all): nothing to do here."""
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM article").fetchone()[0]
 
     def close(self) -> None:
         self.db.close()
+
+
+def open_state(settings: Any, path: str | None = None) -> Any:
+    """The crawl's state backend: Redis when ``NEWSCRAWL_REDIS_URL`` is set (distributed crawling, see
+    docs/distributed.md), else SQLite at ``path`` (default ``NEWSCRAWL_STATE_PATH``). A ``:memory:`` path
+    (batch extraction) is always SQLite. Both have the same public methods."""
+    from newscrawl.distributed import redis_url  # noqa: PLC0415 - keeps embedded mode free of redis imports
+
+    path = path or settings.get("NEWSCRAWL_STATE_PATH", ".newscrawl/state.sqlite3")
+    if path != ":memory:" and redis_url(settings):
+        from newscrawl.distributed.state import RedisStateStore  # noqa: PLC0415
+
+        return RedisStateStore.from_settings(settings, path)
+    return StateStore(path)

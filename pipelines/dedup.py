@@ -9,7 +9,10 @@
   NEWSCRAWL_DEDUP_NEAR_ACTION = "drop".
 
 State is recorded only after the item was exported (``item_scraped`` fires after the feed exporter
-wrote it), so a crash between pipeline and export never marks a lost article as seen.
+wrote it), so a crash between pipeline and export never marks a lost article as seen. A crash in the
+other window (line written, state not yet recorded) is closed at the next open: the export journal
+(newscrawl/journal.py) hands back the killed run's lines, and those the state lacks are recorded, so
+the resumed run drops them instead of exporting them twice.
 In batch-extraction mode (NEWSCRAWL_DEDUP_MODE = "mark") nothing is dropped and the state lives in
 memory, apart from the crawls' store.
 """
@@ -23,15 +26,26 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from newscrawl import journal
+from newscrawl.incremental import is_revision
 from newscrawl.neardup import paragraph_sketch, simhash, sketch_match
-from newscrawl.state import StateStore
+from newscrawl.state import StateStore, open_state
 
 logger = logging.getLogger(__name__)
+
+
+def _hint_lastmod(response: Any) -> str | None:
+    """The sitemap/feed lastmod the article was discovered with (stored for incremental runs)."""
+    try:
+        return (response.meta.get("newscrawl_hint") or {}).get("lastmod") if response is not None else None
+    except AttributeError:  # a response without a request has no meta
+        return None
 
 
 class DedupPipeline:
     def __init__(self, crawler: Crawler) -> None:
         s = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
         self.mark_only = s.get("NEWSCRAWL_DEDUP_MODE", "crawl") == "mark"
         self.near_action = s.get("NEWSCRAWL_DEDUP_NEAR_ACTION", "mark")
@@ -50,7 +64,34 @@ class DedupPipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
-        self.store = StateStore(self.path)
+        # SQLite, or Redis in distributed mode (NEWSCRAWL_REDIS_URL): same methods, see docs/distributed.md
+        self.store = open_state(self.crawler.settings, self.path)
+        spider = spider or getattr(self.crawler, "spider", None)
+        if not self.mark_only and spider is not None and self.path != ":memory:":
+            # The export journal is a table in the local SQLite state file whatever the store backend
+            # (the feed storage writes it there); reconciled lines are recorded through the store's API.
+            db = journal.connect(self.path)
+            try:
+                journal.reconcile(db, spider.name, self._record_exported, self.stats)
+            finally:
+                db.close()
+
+    def _record_exported(self, article: dict[str, Any]) -> bool:
+        """Record an article read back from an export if the state does not know this version of it."""
+        assert self.store is not None
+        key = article.get("canonical_url") or article.get("url")
+        if not isinstance(key, str):
+            return False
+        h = article.get("content_hash")
+        known = self.store.get(key)
+        if known is not None and known.content_hash == h:
+            return False
+        body = article.get("body") or ""
+        self.store.record(key, content_hash=h, simhash=simhash(body) if body else 0,
+                          revision=article.get("revision") or 1, sketch=paragraph_sketch(body) if body else [],
+                          modified_at=article.get("modified_at"), fetched_at=article.get("fetched_at"),
+                          source=article.get("source"))
+        return True
 
     def close_spider(self, spider: Any = None) -> None:
         if self.store is not None:
@@ -76,7 +117,12 @@ class DedupPipeline:
         if previous is not None:
             prev_hash = previous["content_hash"] if isinstance(previous, dict) else previous.content_hash
             prev_rev = previous["revision"] if isinstance(previous, dict) else previous.revision
-            if prev_hash == h or not self.drop_seen:
+            # a changed modified_at with the same body is a revision too (see newscrawl/incremental.py)
+            # (a copy still in flight in this run compares by body only)
+            prev_mod = previous.get("modified_at", a.get("modified_at")) if isinstance(previous, dict) \
+                else previous.modified_at
+            if not is_revision(prev_hash, prev_mod, h, a.get("modified_at"), a.get("fetched_at")) \
+                    or not self.drop_seen:
                 self._drop("seen_url", key)
             else:
                 a["revision"] = prev_rev + 1
@@ -102,6 +148,9 @@ class DedupPipeline:
                 a["duplicate_of"] = near
                 self.stats.inc_value("newscrawl/dedup/marked/near")
 
+        # Across workers of a distributed crawl: only the holder of the claim exports (SQLite: always granted).
+        if not self.mark_only and not self.store.claim(key, h, a.get("source")):
+            self._drop("claimed", key)
         self.pending[key] = {"content_hash": h, "simhash": sh, "sketch": sketch, "revision": a.get("revision") or 1,
                              "source": a.get("source"), "item": id(item)}
         return item
@@ -115,7 +164,8 @@ class DedupPipeline:
             return
         self.store.record(key, content_hash=entry["content_hash"], simhash=entry["simhash"],
                           revision=entry["revision"], sketch=entry["sketch"], modified_at=a.get("modified_at"),
-                          fetched_at=a.get("fetched_at"), source=a.get("source"))
+                          fetched_at=a.get("fetched_at"), source=a.get("source"),
+                          lastmod=_hint_lastmod(response))
         self.stats.inc_value("newscrawl/dedup/recorded")
 
     def item_dropped(self, item: Any, response: Any = None, exception: Any = None, spider: Any = None,
@@ -125,3 +175,5 @@ class DedupPipeline:
         # only forget the entry this very item made: a dropped second copy must not erase the first
         if self.pending.get(key, {}).get("item") == id(item):
             del self.pending[key]
+            if self.store is not None:
+                self.store.release(key)

@@ -85,10 +85,10 @@ def site() -> Iterator[str]:
         httpd.server_close()
 
 
-def crawl(site: str, tmp_path: Path, run: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def crawl(site: str, tmp_path: Path, run: str, *extra: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     out = tmp_path / f"{run}.jsonl"
     proc = run_scrapy(["runspider", "tests/spiders/localsite.py", "-a", f"base={site}",
-                       "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=2"],
+                       "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=2", *extra],
                       env={"NEWSCRAWL_FEED_URI": str(out), "NEWSCRAWL_STATE_PATH": str(tmp_path / "state.sqlite3")})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return read_jsonl(out), stats_of(proc.stderr)
@@ -120,4 +120,13 @@ def test_second_run_exports_nothing_already_exported(site: str, tmp_path: Path) 
     second, stats = crawl(site, tmp_path, "second")
     assert len(first) == 4
     assert second == []
-    assert stats.get("newscrawl/dedup/dropped/seen_url") == 4
+    # skipped before fetching: the exported articles were requested once, in the first run
+    assert stats.get("newscrawl/seen/skipped") == 4
+    assert Site.hits["/news/1"] == 1 and Site.hits["/news/3"] == 1
+
+
+def test_second_run_without_incremental_skipping_still_exports_nothing(site: str, tmp_path: Path) -> None:
+    crawl(site, tmp_path, "first")
+    second, stats = crawl(site, tmp_path, "second", "-s", "NEWSCRAWL_INCREMENTAL_ENABLED=False")
+    assert second == []
+    assert stats.get("newscrawl/dedup/dropped/seen_url") == 4  # fetched again, dropped by the dedup stage

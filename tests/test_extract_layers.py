@@ -120,3 +120,14 @@ def test_outlet_names_are_not_authors() -> None:
         assert _is_brand(brand_byline, brands), brand_byline
     for person in ("Nadia Tveit", "Les Murray", "Ana"):
         assert not _is_brand(person, brands), person
+
+
+def test_a_headline_with_404_in_it_is_still_an_article() -> None:
+    short = "".join(f"<p>Farmers counted the losses on the moor on Monday, paragraph {i} of a short report.</p>"
+                    for i in range(4))  # under the thin-body threshold, where a soft-404 title would count
+    html = page("", f"<article><h1>Storm kills 404 sheep on the moor</h1>{short}</article>")
+    r = extract_article(Selector(text=html), "https://news.example/storm", html=html, source="ex")
+    assert r.kind == "article"
+    gone = page("<title>Error 404 | Example</title>", "<h1>404 - Not Found</h1><p>Sorry.</p>")
+    r = extract_article(Selector(text=gone), "https://news.example/gone", html=gone, source="ex")
+    assert r.kind in ("not_found", "empty")

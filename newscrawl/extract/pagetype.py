@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_SOFT_404 = re.compile(r"\b(page not found|404|not be found|no longer available|page doesn.t exist)\b", re.I)
+# "Page not found", "Error 404", "404 - Not Found"; a bare number is not enough ("Storm kills 404").
+_SOFT_404 = re.compile(r"page not found|\berror 404\b|\b404\b\W*(?:error|not found|page)|could not be found"
+                       r"|no longer available|page doesn.t exist|seite nicht gefunden|page introuvable", re.I)
 _INDEX_PATH = re.compile(r"/(tag|tags|topic|topics|author|authors|category|section|search|live|video|videos)/?$",
                          re.I)
 THIN_BODY_WORDS = 120

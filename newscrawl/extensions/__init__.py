@@ -1,0 +1,1 @@
+"""Scrapy extensions: job health monitor and the remote-access guard."""
