@@ -135,7 +135,10 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s %s: %s", what, url, "; ".join(result.errors))
 
     def _discovery_request(self, url: str, callback: Any, meta: dict[str, Any] | None = None) -> Request:
-        return Request(url, callback=callback, errback=self._discovery_failed, meta=meta or {}, dont_filter=False)
+        meta = dict(meta or {})
+        # sitemaps may be up to 50 MiB uncompressed (the protocol's limit); article pages keep the 8 MiB cap
+        meta.setdefault("download_maxsize", self._setting_int("NEWSCRAWL_DISCOVERY_MAX_BYTES", 50 * 1024 * 1024))
+        return Request(url, callback=callback, errback=self._discovery_failed, meta=meta, dont_filter=False)
 
     def _discovery_failed(self, failure: Failure) -> None:
         # A 404 news sitemap is routine when outlets rotate file names; count it, don't crash.

@@ -13,6 +13,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 CORPUS = Path(os.environ.get("NEWSCRAWL_CORPUS", REPO.parent / "shared" / "corpus"))
+# Test sites listen on 127.0.0.1, which the SSRF guard refuses by default: allow that one address (not
+# 127.0.0.0/8, not "localhost") for every crawl the tests start, subprocesses included (they inherit it).
+os.environ.setdefault("NEWSCRAWL_ALLOW_HOSTS", "127.0.0.1")
 
 
 def run_scrapy(args: list[str], *, env: dict[str, str] | None = None, timeout: int = 120,

@@ -19,10 +19,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from newscrawl import journal
 from newscrawl.dupefilter import CLEAN_MARK, QUEUE_DIR, SEEN_FILE, ResumableDupeFilter
 from newscrawl.feedstorage import SafeFileFeedStorage
 from tests.conftest import REPO, stats_of
+from tests.httpsite import SiteHandler, serve
 
 pytestmark = pytest.mark.reliability
 
@@ -57,7 +56,7 @@ def article_page(n: int) -> bytes:
 <time datetime="2026-11-20T08:00:00">Nov</time><div class="story">{paragraphs}</div></article></body></html>""".encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(SiteHandler):
     """``/<size>/news-sitemap.xml`` lists ``/<size>/news/<n>`` for n < size (every REDIRECT_EVERY-th as
     ``/<size>/news/<n>-old``, a 301 to the article): one server, sites of any size."""
 
@@ -81,43 +80,20 @@ class Site(BaseHTTPRequestHandler):
                                     + body + "</urlset>").encode(), "application/xml")
         if m and m.group(3) and int(m.group(3)) < size:
             if m.group(4):
-                self.send_response(301)
-                self.send_header("Location", base + self.path[:-4])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return None
+                return self.redirect(base + self.path[:-4])
             time.sleep(DELAY)
             return self.reply(200, article_page(int(m.group(3))), "text/html; charset=utf-8")
         return self.reply(404, b"not found", "text/plain")
 
-    def reply(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a killed crawler resets its connections: expected here, not worth a traceback
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    httpd = QuietServer(("127.0.0.1", 0), Site)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(Site) as base:
+        yield base
 
 
 # ------------------------------------------------------------------------------- fault injection

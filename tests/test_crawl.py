@@ -1,16 +1,16 @@
 """A real Scrapy crawl, with the project's settings and pipelines, against a local site on 127.0.0.1."""
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import pytest
 
 from newscrawl.items import article_schema
 from tests.conftest import read_jsonl, run_scrapy, stats_of
+from tests.httpsite import SiteHandler, serve
 
 pytestmark = pytest.mark.crawl
 
@@ -29,7 +29,7 @@ def article(n: int) -> bytes:
 <div class="story">{paragraphs}<p>Read more from the Gazette on our app.</p></div></article></body></html>""".encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(SiteHandler):
     hits: dict[str, int] = {}
 
     def do_GET(self) -> None:  # noqa: N802
@@ -49,11 +49,7 @@ class Site(BaseHTTPRequestHandler):
                 'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + body + "</urlset>").encode(),
                 "application/xml")
         if self.path == "/news/2-old-link":
-            self.send_response(301)
-            self.send_header("Location", f"{base}/news/2")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
+            return self.redirect(f"{base}/news/2")
         if self.path == "/news/flaky" and self.hits[self.path] == 1:
             return self.reply(500, b"temporary failure", "text/plain")
         if self.path in ("/news/1", "/news/2", "/news/3", "/news/flaky", "/private/5"):
@@ -61,28 +57,14 @@ class Site(BaseHTTPRequestHandler):
             return self.reply(200, article(n), "text/html; charset=utf-8")
         return self.reply(404, b"<html><body>Not found</body></html>", "text/html")
 
-    def reply(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
     Site.hits = {}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(Site) as base:
+        yield base
 
 
 def crawl(site: str, tmp_path: Path, run: str, *extra: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:

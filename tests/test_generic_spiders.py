@@ -1,10 +1,9 @@
 """Any outlet without a spider: the generic `news` spider (sitemap / feed / start page) and the outlets file."""
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from newscrawl.items import article_schema
 from newscrawl.outlets_file import load_outlets, read_outlets_file
 from tests.conftest import read_jsonl, run_scrapy, stats_of
+from tests.httpsite import SiteHandler, serve
 
 STORIES = {
     "/2026/11/24/ferry-timetable-changes-winter": "Ferry timetable changes for winter",
@@ -37,7 +37,10 @@ def story(path: str, title: str, base: str) -> bytes:
 <footer>© Riverside Post</footer></body></html>""".encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(SiteHandler):
+    def reply_ok(self, body: bytes, ctype: str, status: int = 200) -> None:
+        self.reply(status, body, ctype)
+
     hits: dict[str, int] = {}
 
     def do_GET(self) -> None:  # noqa: N802
@@ -45,51 +48,38 @@ class Site(BaseHTTPRequestHandler):
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         path = self.path.split("?")[0]
         if path == "/robots.txt":
-            return self.reply(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+            return self.reply_ok(b"User-agent: *\nDisallow: /private/\n", "text/plain")
         if path == "/news-sitemap.xml":
             urls = "".join(f"<url><loc>{base}{p}</loc><news:news><news:publication><news:name>Riverside Post"
                            f"</news:name><news:language>en</news:language></news:publication><news:publication_date>"
                            f"2026-11-24T08:00:00Z</news:publication_date><news:title>{t}</news:title></news:news></url>"
                            for p, t in STORIES.items())
-            return self.reply(('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            return self.reply_ok(('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                                'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + urls + "</urlset>").encode(),
                               "application/xml")
         if path == "/feed.xml":
             items = "".join(f"<item><title>{t}</title><link>{base}{p}?utm_source=rss&amp;utm_medium=feed</link>"
                             f"<pubDate>Mon, 24 Nov 2026 08:00:00 +0000</pubDate></item>" for p, t in STORIES.items())
             dup = f"<item><title>dup</title><link>{base}{next(iter(STORIES))}?fbclid=abc</link></item>"
-            return self.reply(f'<?xml version="1.0"?><rss version="2.0"><channel><title>RP</title>{items}{dup}'
+            return self.reply_ok(f'<?xml version="1.0"?><rss version="2.0"><channel><title>RP</title>{items}{dup}'
                               f"</channel></rss>".encode(), "application/rss+xml")
         if path == "/":
             links = "".join(f"<li><a href='{p}'>{t}</a></li>" for p, t in list(STORIES.items())[:1])
-            return self.reply(f"<html><body><h1>Riverside Post</h1><ul>{links}</ul><a href='/topics/'>Topics</a>"
+            return self.reply_ok(f"<html><body><h1>Riverside Post</h1><ul>{links}</ul><a href='/topics/'>Topics</a>"
                               f"<a href='/private/2026/11/24/secret-draft-story-here'>x</a></body></html>".encode(),
                               "text/html")
         if path in STORIES:
-            return self.reply(story(path, STORIES[path], base), "text/html; charset=utf-8")
-        return self.reply(b"<html><body><h1>Not found</h1></body></html>", "text/html", 404)
+            return self.reply_ok(story(path, STORIES[path], base), "text/html; charset=utf-8")
+        return self.reply_ok(b"<html><body><h1>Not found</h1></body></html>", "text/html", 404)
 
-    def reply(self, body: bytes, ctype: str, status: int = 200) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
     Site.hits = {}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(Site) as base:
+        yield base
 
 
 def crawl(tmp_path: Path, args: list[str], env: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], Any]:

@@ -6,10 +6,8 @@ between runs.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 
 from newscrawl.incremental import Known, decide, is_revision, parse_duration
 from tests.conftest import read_jsonl, run_scrapy, stats_of
+from tests.httpsite import SiteHandler, serve
 
 pytestmark = pytest.mark.incremental
 
@@ -36,7 +35,7 @@ def page(n: int, version: int, modified: str | None = None) -> bytes:
 <div class="story">{paragraphs}</div></article></body></html>""".encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(SiteHandler):
     versions: dict[int, int] = {}
     lastmod: dict[int, str] = {}
     hits: dict[str, int] = {}
@@ -58,25 +57,13 @@ class Site(BaseHTTPRequestHandler):
                                     'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
                                     + body + "</urlset>").encode(), "application/xml")
         if self.path == "/news/4-old":
-            self.send_response(301)
-            self.send_header("Location", f"{base}/news/4")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
+            return self.redirect(f"{base}/news/4")
         if self.path in ("/news/1", "/news/2", "/news/3", "/news/4"):
             n = int(self.path.rsplit("/", 1)[1])
             return self.reply(200, page(n, self.versions[n]), "text/html; charset=utf-8")
         return self.reply(404, b"not found", "text/plain")
 
-    def reply(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
@@ -84,13 +71,8 @@ def site() -> Iterator[str]:
     Site.versions = {n: 1 for n in (1, 2, 3, 4)}
     Site.lastmod = {n: (NOW - timedelta(hours=1)).isoformat() for n in (1, 2, 3, 4)}
     Site.hits = {}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(Site) as base:
+        yield base
 
 
 def crawl(site: str, tmp_path: Path, run: str, *extra: str) -> tuple[list[dict[str, Any]], dict[str, Any], set[str]]:
