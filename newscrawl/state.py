@@ -28,10 +28,12 @@ CREATE TABLE IF NOT EXISTS article (
     fetched_at TEXT
 );
 CREATE TABLE IF NOT EXISTS body (hash_fp INTEGER PRIMARY KEY, url TEXT NOT NULL, source TEXT);
-CREATE TABLE IF NOT EXISTS band (key INTEGER NOT NULL, url_fp INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS band_key ON band (key);
-CREATE TABLE IF NOT EXISTS para (key INTEGER NOT NULL, url_fp INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS para_key ON para (key);
+-- Near-duplicate index, clustered by key (WITHOUT ROWID): a query reads only the index pages of its keys,
+-- and the band rows carry the SimHash so candidates are checked without touching the article table.
+CREATE TABLE IF NOT EXISTS near_band (key INTEGER NOT NULL, url_fp INTEGER NOT NULL, simhash INTEGER NOT NULL,
+                                      PRIMARY KEY (key, url_fp)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS near_para (key INTEGER NOT NULL, url_fp INTEGER NOT NULL,
+                                      PRIMARY KEY (key, url_fp)) WITHOUT ROWID;
 """
 
 
@@ -75,25 +77,26 @@ class StateStore:
         return (row[0], row[1]) if row else None
 
     def near(self, simhash: int, max_distance: int, sketch: list[int] | None = None) -> str | None:
-        """URL of the first-recorded near-duplicate (SimHash within max_distance bits, or a paragraph
+        """URL of the earliest-fetched near-duplicate (SimHash within max_distance bits, or a paragraph
         sketch match), else None."""
+        found: set[int] = set()
         if sketch:
             rows = self.db.execute(
-                f"SELECT a.url, count(*) FROM para p JOIN article a ON a.url_fp=p.url_fp "
-                f"WHERE p.key IN ({','.join('?' * len(sketch))}) GROUP BY a.url_fp ORDER BY a.rowid", sketch).fetchall()
-            for url, shared in rows:
-                if sketch_match(sketch, shared):
-                    return url
-        if max_distance < 0 or not simhash:
+                f"SELECT url_fp, count(*) FROM near_para WHERE key IN ({','.join('?' * len(sketch))}) GROUP BY url_fp",
+                sketch).fetchall()
+            found.update(fp for fp, shared in rows if sketch_match(sketch, shared))
+        if not found and max_distance >= 0 and simhash:
+            keys = [to_signed(b) for b in bands(simhash)]
+            rows = self.db.execute(
+                f"SELECT url_fp, simhash FROM near_band WHERE key IN ({','.join('?' * len(keys))})", keys).fetchall()
+            found.update(fp for fp, other in rows if hamming(simhash, to_unsigned(other)) <= max_distance)
+        if not found:
             return None
-        keys = [to_signed(b) for b in bands(simhash)]
-        rows = self.db.execute(
-            f"SELECT a.url, a.simhash, a.rowid FROM band b JOIN article a ON a.url_fp=b.url_fp "
-            f"WHERE b.key IN ({','.join('?' * len(keys))}) ORDER BY a.rowid", keys).fetchall()
-        for url, other, _ in rows:
-            if other is not None and hamming(simhash, to_unsigned(other)) <= max_distance:
-                return url
-        return None
+        fps = sorted(found)[:50]
+        row = self.db.execute(
+            f"SELECT url FROM article WHERE url_fp IN ({','.join('?' * len(fps))}) ORDER BY fetched_at LIMIT 1",
+            fps).fetchone()
+        return row[0] if row else None
 
     # ---------------------------------------------------------------- writes
     def record(self, url: str, *, content_hash: str | None, simhash: int | None, revision: int = 1,
@@ -115,10 +118,11 @@ class StateStore:
                 self.db.execute("INSERT OR IGNORE INTO body (hash_fp, url, source) VALUES (?,?,?)",
                                 (fingerprint(content_hash), url, source))
             if simhash and new:
-                self.db.executemany("INSERT INTO band (key, url_fp) VALUES (?,?)",
-                                    [(to_signed(b), url_fp) for b in bands(simhash)])
+                self.db.executemany("INSERT OR IGNORE INTO near_band (key, url_fp, simhash) VALUES (?,?,?)",
+                                    [(to_signed(b), url_fp, to_signed(simhash)) for b in bands(simhash)])
             if sketch and new:
-                self.db.executemany("INSERT INTO para (key, url_fp) VALUES (?,?)", [(k, url_fp) for k in sketch])
+                self.db.executemany("INSERT OR IGNORE INTO near_para (key, url_fp) VALUES (?,?)",
+                                    [(k, url_fp) for k in sketch])
 
     def claim(self, url: str, content_hash: str | None, source: str | None = None) -> bool:
         """Claim the export of an article. One process owns this file, so always granted; the Redis
@@ -137,13 +141,13 @@ class StateStore:
 
 def open_state(settings: Any, path: str | None = None) -> Any:
     """The crawl's state backend: Redis when ``NEWSCRAWL_REDIS_URL`` is set (distributed crawling, see
-    docs/distributed.md), else SQLite at ``path`` (default ``NEWSCRAWL_STATE_PATH``). A ``:memory:`` path
-    (batch extraction) is always SQLite. Both have the same public methods."""
-    from newscrawl.distributed import redis_url  # noqa: PLC0415 - keeps embedded mode free of redis imports
+    docs/distributed.md), else SQLite at ``path`` (default ``NEWSCRAWL_STATE_PATH``). Batch extraction
+    (``:memory:``) and WARC replays are always SQLite. Both have the same public methods."""
+    from newscrawl.distributed import crawl_redis_url  # noqa: PLC0415 - keeps embedded mode free of redis imports
 
     path = path or settings.get("NEWSCRAWL_STATE_PATH", ".newscrawl/state.sqlite3")
-    if path != ":memory:" and redis_url(settings):
+    if path != ":memory:" and crawl_redis_url(settings):
         from newscrawl.distributed.state import RedisStateStore  # noqa: PLC0415
 
-        return RedisStateStore.from_settings(settings, path)
+        return RedisStateStore.from_settings(settings)
     return StateStore(path)
