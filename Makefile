@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-fast lint corpus clean
+.PHONY: install demo test lint corpus bench bench-quick clean
 
 $(BIN)/scrapy: requirements.txt requirements-dev.txt setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ lint: install
 corpus: install
 	$(BIN)/scrapy extract ../shared/corpus/pages.jsonl -o out/corpus/items.jsonl
 	$(PYTHON) ../shared/eval/score.py ../shared/corpus/pages.jsonl out/corpus/items.jsonl --no-sites
+
+## Benchmarks (print figures, assert nothing): full pipeline vs bare Scrapy, generic vs trafilatura, state costs.
+bench: install
+	$(BIN)/python bench/run.py
+
+bench-quick: install
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache
