@@ -148,8 +148,9 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"),
     "headless": True,
     # Keep Chromium off the network except for the pages it is asked for: without the background-networking
-    # flags it opens connections of its own at start (component updates, sync, variations), dozens at a time.
-    # Even with them it still looks up a few Google service hosts (strace: accounts.google.com,
+    # flags it opens connections of its own (component updates, sync, variations), which this machine's closed
+    # network refuses, many at a time. Playwright 1.65 passes most of them too; listed so they hold if it stops.
+    # Even with them it still looked up a few Google service hosts (strace: accounts.google.com,
     # update.googleapis.com, clients2.google.com); the resolver rule answers those "not found" locally.
     # Playwright adds an empty temporary --user-data-dir per launch (no profile, no first-run state).
     "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -159,8 +160,8 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
                  "accounts.google.com", "update.googleapis.com", "clients2.google.com", "clients2.googleusercontent.com",
                  "safebrowsing.googleapis.com", "optimizationguide-pa.googleapis.com", "redirector.gvt1.com"))],
 }
-# One shared context, a few pages at once: each page is a renderer process (~50-100 MB), and contexts are
-# never closed by scrapy-playwright, so a cap on contexts only bounds crawls that name their own contexts.
+# One shared context, a few pages at once: each open page is a renderer (~45 MB PSS measured, 4 pages ~180 MB),
+# and scrapy-playwright never closes a context mid-crawl, so the context cap only matters to spiders naming contexts.
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms, as DOWNLOAD_TIMEOUT: one stuck page must not hold a slot
