@@ -12,8 +12,9 @@ import json
 import sys
 import time
 from argparse import ArgumentParser, Namespace
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import scrapy
 from itemadapter import ItemAdapter

@@ -11,7 +11,7 @@ from argparse import ArgumentParser, Namespace
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.distributed import admin, check, client, prefix, redis_url
+from newscrawl.distributed import admin, client, command_redis_url, prefix
 
 
 class Command(ScrapyCommand):
@@ -32,15 +32,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--force", action="store_true", help="even while workers are alive")
 
     def run(self, args: list[str], opts: Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give one spider name")
-        url = redis_url(self.settings)
-        if not url:
-            raise UsageError("NEWSCRAWL_REDIS_URL is not set (environment or -s)")
-        try:
-            check(url)
-        except RuntimeError as exc:
-            raise UsageError(str(exc)) from None
+        url = command_redis_url(self.settings, args)
         try:
             n = admin.reset(client(url), prefix(self.settings), args[0], state=opts.state, force=opts.force)
         except RuntimeError as exc:

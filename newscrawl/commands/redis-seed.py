@@ -14,7 +14,7 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from newscrawl.distributed import admin, check, client, prefix, redis_url
+from newscrawl.distributed import admin, client, command_redis_url, prefix
 
 
 class Command(BaseRunSpiderCommand):
@@ -28,15 +28,7 @@ class Command(BaseRunSpiderCommand):
         return "Push an outlet's start URLs into a distributed crawl's shared queue (NEWSCRAWL_REDIS_URL)"
 
     def run(self, args: list[str], opts: Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give one spider name")
-        url = redis_url(self.settings)
-        if not url:
-            raise UsageError("NEWSCRAWL_REDIS_URL is not set (environment or -s)")
-        try:
-            check(url)
-        except RuntimeError as exc:
-            raise UsageError(str(exc)) from None
+        url = command_redis_url(self.settings, args)
         assert self.crawler_process is not None
         try:
             crawler = self.crawler_process.create_crawler(args[0])

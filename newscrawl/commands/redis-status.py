@@ -4,9 +4,8 @@ from __future__ import annotations
 from argparse import Namespace
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from newscrawl.distributed import admin, check, client, prefix, redis_url
+from newscrawl.distributed import admin, client, command_redis_url, prefix
 
 
 class Command(ScrapyCommand):
@@ -21,15 +20,7 @@ class Command(ScrapyCommand):
         return "Show a distributed crawl's queue, workers, leases and the shared seen-store (NEWSCRAWL_REDIS_URL)"
 
     def run(self, args: list[str], opts: Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give one spider name")
-        url = redis_url(self.settings)
-        if not url:
-            raise UsageError("NEWSCRAWL_REDIS_URL is not set (environment or -s)")
-        try:
-            check(url)
-        except RuntimeError as exc:
-            raise UsageError(str(exc)) from None
+        url = command_redis_url(self.settings, args)
         st = admin.status(client(url), prefix(self.settings), args[0])
         print(f"crawl {st.spider}: {st.queued} queued, {st.seen_requests} requests seen, "
               f"{'pending' if st.pending else 'nothing pending'}")

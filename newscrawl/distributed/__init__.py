@@ -140,6 +140,23 @@ def masked(url: str) -> str:
     return re.sub(r"//[^@/]*@", "//***@", url)
 
 
+def command_redis_url(settings: Any, args: list[str]) -> str:
+    """For the ``redis-*`` commands: exactly one spider name, a configured and reachable Redis; -> its URL.
+    Raises scrapy's UsageError with one clear line otherwise."""
+    from scrapy.exceptions import UsageError  # noqa: PLC0415
+
+    if len(args) != 1:
+        raise UsageError("give one spider name")
+    url = redis_url(settings)
+    if not url:
+        raise UsageError("NEWSCRAWL_REDIS_URL is not set (environment or -s)")
+    try:
+        check(url)
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    return url
+
+
 def check(url: str) -> None:
     """Refuse to start a distributed crawl without its Redis: one clear line instead of a traceback deep
     in the engine (a wrong host or port otherwise surfaces as 'Engine slot not assigned')."""
