@@ -1,7 +1,8 @@
 """Baseline: a bare Scrapy spider (Scrapy's defaults) that parses title + paragraphs and exports JSONL."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from scrapy.spiders import SitemapSpider
 

@@ -28,7 +28,7 @@ def article_html(i: int, n_pages: int, body_seed: int) -> bytes:
     paragraphs = "".join(f"<p>{sentence(body_rng, 28)} {sentence(body_rng, 22)}</p>" for _ in range(12))
     nav = "".join(f'<li><a href="/section/{k}">{WORDS[k % len(WORDS)].title()}</a></li>' for k in range(300))
     related = "".join(f'<li><a href="/news/{(i + k) % n_pages}">{sentence(rng, 8)}</a></li>' for k in range(1, 40))
-    script = "var cfg=" + json.dumps({"k%d" % k: "v" * 40 for k in range(700)}) + ";"
+    script = "var cfg=" + json.dumps({f"k{k}": "v" * 40 for k in range(700)}) + ";"
     ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
                      "datePublished": f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:15:00+00:00",
                      "author": [{"@type": "Person", "name": "Ana Sousa"}, {"@type": "Person", "name": "Li Wei"}],

@@ -18,8 +18,8 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ftfy
-from ftfy.badness import is_bad
 from dateutil import parser as _du_parser
+from ftfy.badness import is_bad
 from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
 from w3lib.url import safe_url_string, url_query_cleaner
 

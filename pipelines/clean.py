@@ -30,7 +30,7 @@ class CleanPipeline:
         self._rules: dict[str, tuple[re.Pattern[str], ...]] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "CleanPipeline":
+    def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
         return cls(crawler)
 
     def outlet_boilerplate(self, source: str | None) -> tuple[re.Pattern[str], ...]:

@@ -60,7 +60,7 @@ class DedupPipeline:
         crawler.signals.connect(self.item_dropped, signal=signals.item_error)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "DedupPipeline":
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:

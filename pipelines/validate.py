@@ -9,8 +9,8 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from itemadapter import ItemAdapter
 import fastjsonschema
+from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -34,7 +34,7 @@ class ValidatePipeline:
         self.validate = _compiled_validator()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ValidatePipeline":
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler)
 
     def reason(self, adapter: ItemAdapter) -> str | None:

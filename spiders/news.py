@@ -14,7 +14,8 @@ or a dedicated spider adds selectors and politeness of its own.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import Response, TextResponse

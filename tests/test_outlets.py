@@ -7,7 +7,7 @@ An outlet that Scrapy's loader finds without any fixture case fails here.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def cases(outlet: str) -> list[Path]:
     return sorted(p for p in (FIXTURES / outlet).glob("*.json") if p.name != "routes.json")
 
 
-@lru_cache(maxsize=None)
+@cache
 def extracted(outlet: str, case: str) -> dict[str, Any]:
     """The item an outlet makes of a fixture page: extraction, then the clean stage."""
     spec = json.loads((FIXTURES / outlet / f"{case}.json").read_text("utf-8"))

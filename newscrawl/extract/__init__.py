@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlsplit
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from parsel import Selector
 

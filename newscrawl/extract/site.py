@@ -17,9 +17,10 @@ which marks XPath. A field may list several selectors: the first that matches wi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 from parsel import Selector, SelectorList
 
@@ -44,12 +45,12 @@ class SiteRules:
     hooks: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, spider: Any) -> "SiteRules":
+    def of(cls, spider: Any) -> SiteRules:
         """Rules of a spider class or instance (cached per class: built once, not per page)."""
         return _rules_for_class(spider if isinstance(spider, type) else type(spider))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rules_for_class(spidercls: type) -> SiteRules:
     raw = getattr(spidercls, "selectors", None) or {}
     selectors = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in raw.items()}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from parsel import Selector
 
@@ -81,7 +82,7 @@ def article_object(objs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     """The page's main article object: the first article-typed object with a headline, preferring
     ones that carry a body or a date (a page may also describe related articles)."""
     best, best_score = None, -1
-    for i, obj in enumerate(objs):
+    for obj in objs:
         if not types_of(obj) & ARTICLE_TYPES:
             continue
         score = (4 if obj.get("headline") or obj.get("name") else 0) + (2 if obj.get("articleBody") else 0) \

@@ -37,7 +37,7 @@ class LocalFileMiddleware:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "LocalFileMiddleware":
+    def from_crawler(cls, crawler: Any) -> LocalFileMiddleware:
         return cls(crawler.stats)
 
     def process_request(self, request: Any) -> Any:

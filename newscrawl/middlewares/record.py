@@ -33,9 +33,8 @@ from newscrawl.middlewares.replay import REPLAY_FLAG
 from newscrawl.warc import WarcEntry, WarcRecorder
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

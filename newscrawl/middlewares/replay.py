@@ -28,9 +28,8 @@ from scrapy.responsetypes import responsetypes
 from newscrawl.warc import WarcArchive
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
