@@ -108,7 +108,3 @@ class ArticleLoader(ItemLoader):
     body_out = Identity()
     provenance_in = Identity()
     word_count_in = Identity()
-
-    def add_authors(self, raw: Any) -> None:
-        """Bylines are split into person names here, so agencies and 'By' never reach the item."""
-        self.add_value("authors", p.split_authors(raw))
