@@ -16,12 +16,13 @@ Routes:
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.httpsite import SiteHandler
+from tests.httpsite import serve as serve_handler
 
 WORDS = ("lighthouse keeper orchard tramline ferry council archive glacier violin market harbour lantern "
          "bakery regatta meadow quarry observatory pottery chess festival").split()
@@ -78,7 +79,7 @@ DD_BLOCK = (_head("valley-courier.test") + "</head><body><p id='cmsg'>Please ena
             "</script></body></html>")
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(SiteHandler):
     hits: dict[str, int] = {}
     walls_up = True
     protocol_version = "HTTP/1.1"  # keep-alive, as real sites: the browser reuses its connection
@@ -119,18 +120,8 @@ class Site(BaseHTTPRequestHandler):
             return self.reply(200, server_article(n + 50), "text/html; charset=utf-8")  # not /cf/N's story
         return self.reply(404, "<html><body>Not found</body></html>", "text/html")
 
-    def reply(self, status: int, body: str, ctype: str, headers: dict[str, str] | None = None) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+    def reply(self, status: int, body: str | bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+        super().reply(status, body.encode("utf-8") if isinstance(body, str) else body, ctype, headers)
 
 
 def sitemap(base: str, paths: list[str]) -> str:
@@ -148,12 +139,5 @@ def serve() -> Iterator[str]:
     """Run the site on 127.0.0.1 (a free port) in a thread; yields its base URL."""
     Site.hits = {}
     Site.walls_up = True
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_handler(Site) as base:
+        yield base
