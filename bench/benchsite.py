@@ -7,9 +7,14 @@ related links, a footer; a news sitemap lists them; a share of them republish an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 WORDS = ("harbour council ferry timetable winter storm bridge repair budget vote market square library lantern "
          "festival river tram depot school garden minister parliament coalition inflation rates bank export "
@@ -65,6 +70,24 @@ def build_site(n_pages: int, dup_share: float = 0.1) -> dict[str, bytes]:
                                   'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
                                   + urls + "</urlset>").encode()
     return pages
+
+
+@contextlib.contextmanager
+def running_site(n_pages: int, workdir: Path) -> Iterator[str]:
+    """Start this site in a child process (so it does not share the crawler's CPU time); yields its base URL."""
+    portfile = workdir / "port"
+    server = subprocess.Popen([sys.executable, __file__, str(n_pages), str(portfile)])
+    try:
+        for _ in range(600):  # bounded: 30 s for the pages to be generated
+            if portfile.exists() and portfile.read_text():
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("bench site did not start")
+        yield f"http://127.0.0.1:{portfile.read_text()}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 async def serve(pages: dict[str, bytes], portfile: str) -> None:

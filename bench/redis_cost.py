@@ -167,14 +167,10 @@ def crawl(base: str, redis_url: str | None, workers: int, tmp: Path) -> dict[str
 def measure_throughput(url: str, n_pages: int, tmp: Path, repeat: int) -> list[tuple[str, dict[str, float]]]:
     import redis
 
-    portfile = tmp / "port"
-    server = subprocess.Popen([sys.executable, str(REPO / "bench" / "benchsite.py"), str(n_pages), str(portfile)])
-    try:
-        for _ in range(600):
-            if portfile.exists() and portfile.read_text():
-                break
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{portfile.read_text()}"
+    sys.path.insert(0, str(REPO / "bench"))
+    from benchsite import running_site  # noqa: PLC0415
+
+    with running_site(n_pages, tmp) as base:
         client = redis.Redis.from_url(url)
         runs: dict[str, list[dict[str, float]]] = {}
         for rep in range(repeat):
@@ -186,9 +182,6 @@ def measure_throughput(url: str, n_pages: int, tmp: Path, repeat: int) -> list[t
         client.close()
         # the median run of each mode (by pages/s): this machine is shared, single runs vary by +-20 %
         return [(label, sorted(rs, key=lambda r: r["pages_per_s"])[len(rs) // 2]) for label, rs in runs.items()]
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def main() -> None:

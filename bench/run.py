@@ -24,6 +24,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from benchsite import running_site  # noqa: E402
+
 CORPUS = Path(os.environ.get("NEWSCRAWL_CORPUS", REPO.parent / "shared" / "corpus"))
 SCORER = CORPUS.parent / "eval" / "score.py"
 
@@ -47,14 +51,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict[str, An
 def crawl_site(n_pages: int, concurrency: int) -> tuple[dict[str, Any], dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        portfile = tmpdir / "port"
-        server = subprocess.Popen([sys.executable, str(REPO / "bench" / "benchsite.py"), str(n_pages), str(portfile)])
-        try:
-            for _ in range(600):
-                if portfile.exists() and portfile.read_text():
-                    break
-                time.sleep(0.05)
-            base = f"http://127.0.0.1:{portfile.read_text()}"
+        with running_site(n_pages, tmpdir) as base:
             env = dict(os.environ, PYTHONPATH=str(REPO))
             common = ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
                       "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"]
@@ -71,9 +68,6 @@ def crawl_site(n_pages: int, concurrency: int) -> tuple[dict[str, Any], dict[str
                                      "-s", "NEWSCRAWL_ALLOW_HOSTS=127.0.0.1", *common], REPO, penv)
             (pipe_dir / "crawl.log").write_text((REPO / "crawl.log").read_text())
             (REPO / "crawl.log").unlink()
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     return bare, pipeline
 
 
