@@ -118,6 +118,29 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(_CJK.sub(" ", text))) + len(_CJK.findall(text)) // 2
 
 
+# Substrings shared by several markers: the page head is scanned for each gate once, and a marker only where its
+# gate was found (16 scans of 48 kB instead of 27, ~0.15 ms a page; a short gate scans slower than a long needle,
+# so a gate is kept only where it replaces more than two scans' worth). A marker without a gate is its own gate.
+_GATE_WORDS = ("chl", "challenge-platform/h/", "captcha", "incapsula", "consent.", "sp_message_", "you are")
+
+
+def _gates() -> dict[str, tuple[str, ...]]:
+    gates: dict[str, list[str]] = {}
+    for markers in MARKERS.values():
+        for needle in (*markers.strong, *markers.weak):
+            gate = next((g for g in _GATE_WORDS if g in needle), needle)
+            gates.setdefault(gate, []).append(needle)
+    return {gate: tuple(needles) for gate, needles in gates.items()}
+
+
+_GATES = _gates()
+
+
+def _needles_in(head: str) -> set[str]:
+    """The marker substrings present in ``head`` (lower-cased page head)."""
+    return {n for gate, needles in _GATES.items() if gate in head for n in needles if n in head}
+
+
 def vendor_marker(html: str, headers: Mapping[str, str] | None = None, *,
                   skip: tuple[str, ...] = (), low: str | None = None) -> Marker | None:
     """The first challenge marker in headers, title or page head, else None (``low``: html lower-cased)."""
@@ -126,6 +149,7 @@ def vendor_marker(html: str, headers: Mapping[str, str] | None = None, *,
         if value is not None and needle in value.lower():
             return Marker(kind, f"header {name}: {value[:40]}", True)
     head = (low if low is not None else html[:SCAN_CHARS].lower())[:SCAN_CHARS]
+    present = _needles_in(head)
     m = _TITLE.search(head)
     title = " ".join(m.group(1).split()) if m else ""
     weak: Marker | None = None
@@ -135,12 +159,12 @@ def vendor_marker(html: str, headers: Mapping[str, str] | None = None, *,
         if title and markers.title is not None and markers.title.search(title):
             return Marker(kind, f"<title>{title[:50]}", True)
         for needle in markers.strong:
-            if needle in head:
+            if needle in present:
                 return Marker(kind, needle, True)
         if markers.pattern is not None and (found := markers.pattern.search(head)):
             return Marker(kind, " ".join(found.group(0).split())[:60], True)
         if weak is None:
-            needle = next((n for n in markers.weak if n in head), None)
+            needle = next((n for n in markers.weak if n in present), None)
             if needle is not None:
                 weak = Marker(kind, needle, False)
     return weak
@@ -157,8 +181,18 @@ def _selector(html: str, selector: Any = None) -> Any:
     return Selector(text=html or "<html></html>")
 
 
-def _paragraph_tags(low: str) -> int:
-    return low.count("<p>") + low.count("<p ") + low.count("<p\n")
+_P_TAG = re.compile(r"<p[\s>]", re.I)
+
+
+def _paragraph_tags(html: str, enough: int = 5) -> int:
+    """``<p>`` tags in the page, counted up to ``enough``: callers only ask "at least n?", and stopping early
+    spares a full scan of a 100 kB article page (3 counts of the whole page cost ~0.25 ms)."""
+    n = 0
+    for _ in _P_TAG.finditer(html):
+        n += 1
+        if n >= enough:
+            break
+    return n
 
 
 def visible_words(html: str, selector: Any = None) -> int:
@@ -166,11 +200,11 @@ def visible_words(html: str, selector: Any = None) -> int:
     return count_words(" ".join(_selector(html, selector).xpath(_VISIBLE).getall()))
 
 
-def has_article(html: str, selector: Any = None, *, low: str | None = None) -> bool:
+def has_article(html: str, selector: Any = None) -> bool:
     """A real story is on the page (JSON-LD articleBody, or enough paragraph text)."""
     if _ARTICLE_BODY.search(html):
         return True
-    if _paragraph_tags(low if low is not None else html.lower()) < 2:
+    if _paragraph_tags(html, 2) < 2:
         return False
     words = count_words(" ".join(_selector(html, selector).xpath(_PARAGRAPHS).getall()))
     return words >= ARTICLE_WORDS
@@ -183,7 +217,7 @@ def is_empty_shell(html: str, *, max_words: int = SHELL_MAX_WORDS, selector: Any
     Cheap first: five or more ``<p`` tags or a JSON-LD articleBody mean there is text to extract.
     """
     low = low if low is not None else html.lower()
-    if "<script" not in low or _paragraph_tags(low) >= 5 or _ARTICLE_BODY.search(html):
+    if "<script" not in low or _paragraph_tags(html) >= 5 or _ARTICLE_BODY.search(html):
         return False
     return visible_words(html, selector) < max_words
 

@@ -13,9 +13,10 @@ import fastjsonschema
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.item import Item
 
 from newscrawl.items import article_schema
-from newscrawl.processors import word_count
+from newscrawl.processors import has_words
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,11 @@ class ValidatePipeline:
             return "no_headline"
         if not adapter.get("body"):
             return "no_body"
-        if word_count(adapter["body"]) < self.min_words:
+        if not has_words(adapter["body"], self.min_words):
             return "short_body"
         try:
-            self.validate(adapter.asdict())
+            # a shallow copy is enough (nested values are plain lists and dicts); asdict() copies deeply
+            self.validate(dict(adapter.item) if isinstance(adapter.item, dict | Item) else adapter.asdict())
         except fastjsonschema.JsonSchemaValueException as exc:
             # exc.name is "data.published_at" or "data.images[0].url": report the top-level field
             where = exc.name.split(".", 1)[1] if "." in exc.name else exc.rule or "item"

@@ -8,6 +8,7 @@ from scrapy import Spider
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.settings import Settings
 
+from newscrawl import challenge
 from newscrawl import settings as project_settings
 from newscrawl.browser import (
     HANDLER,
@@ -167,3 +168,14 @@ def test_addon_installs_browser_handlers_only_when_a_crawl_may_render() -> None:
 def test_article_requests_are_recognised() -> None:
     assert is_article_request(Request("https://n.test/a", meta={"newscrawl_hint": {}}))
     assert not is_article_request(Request("https://n.test/sitemap.xml"))
+
+
+@pytest.mark.parametrize(("kind", "needle", "strong"), [
+    (kind, needle, strong) for kind, m in challenge.MARKERS.items()
+    for strong, needles in ((True, m.strong), (False, m.weak)) for needle in needles])
+def test_every_marker_is_found_through_its_gate(kind, needle, strong):
+    # markers are scanned through shared gate substrings: none may be lost on the way
+    page = f"<html><head><title>Page</title><script>var x = '{needle.upper()}';</script></head><body></body></html>"
+    marker = challenge.vendor_marker(page)
+    assert marker is not None
+    assert (marker.kind, marker.text, marker.strong) == (kind, needle, strong)

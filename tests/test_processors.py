@@ -624,3 +624,34 @@ def test_content_hash_empty(body):
 
 def test_content_hash_survives_lone_surrogate():
     assert content_hash("bad \ud800 text").startswith("sha1:")
+
+
+def test_clean_text_memo_never_depends_on_history():
+    # "a &amp;lt; b" cleans to "a &lt; b"; that output must not be memoised as final, or a page that
+    # really says "a &lt; b" would come out differently depending on what was cleaned before it.
+    assert P.clean_text("a &amp;lt; b") == "a &lt; b"
+    assert P.clean_text("a &lt; b") == "a < b"
+    mojibake = "donâ€™t  stop"
+    assert P.clean_text(mojibake) == "don’t stop"
+    assert P.clean_text(P.clean_text(mojibake)) == "don’t stop"
+    spaced = " Café\u00a0au   lait\u200b "
+    assert P.clean_text(spaced) == "Café au lait"
+    assert P.clean_text("Café au lait") == "Café au lait"
+    assert P.clean_text(spaced) == "Café au lait"  # from the memo, same answer
+
+
+def test_strip_boilerplate_merged_patterns_keep_their_own_flags():
+    # outlet patterns are merged into one alternation with the generic ones; each keeps its flags
+    outlet = (re.compile(r"Also worth reading", re.I), re.compile(r"ABC"), r"more from .+", re.compile(r"a.b"))
+    kept = P.strip_boilerplate(["also WORTH reading", "ABC", "abc", "More from our desk", "Advertisement",
+                                "a\tb", "axxb", "The story goes on."], outlet)
+    assert kept == ["abc", "axxb", "The story goes on."]
+    # a group name used by two outlet patterns cannot share one regex: they are matched one by one
+    clash = (r"(?P<x>foo)", r"(?P<x>bar)")
+    assert P.strip_boilerplate(["foo", "bar", "baz"], clash) == ["baz"]
+
+
+@pytest.mark.parametrize("body", ["", "one", "one two three", "a, b; c. d", "東京 大阪 京都", "x " * 50])
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 20])
+def test_has_words_agrees_with_word_count(body, n):
+    assert P.has_words(body, n) == (P.word_count(body) >= n)
