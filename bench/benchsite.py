@@ -54,22 +54,51 @@ and <a rel="author" href="/a/2">Li Wei</a></div><time datetime="2026-11-24T10:15
 </body></html>""".encode()
 
 
-def build_site(n_pages: int, dup_share: float = 0.1) -> dict[str, bytes]:
-    pages: dict[str, bytes] = {}
-    n_dups = int(n_pages * dup_share)
-    first_copy = n_pages - n_dups
-    for i in range(n_pages):
-        # the last n_dups pages republish the bodies of the first ones (syndicated copies)
-        original = i - first_copy if i >= first_copy else i
-        pages[f"/news/{i}"] = article_html(i, n_pages, 1_000_000 + original)
-    urls = "".join(f"<url><loc>{{base}}/news/{i}</loc><news:news><news:publication><news:name>Bench</news:name>"
-                   f"<news:language>en</news:language></news:publication><news:publication_date>"
-                   f"2026-11-24T10:00:00Z</news:publication_date><news:title>t{i}</news:title></news:news></url>"
-                   for i in range(n_pages))
-    pages["/news-sitemap.xml"] = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/'
-                                  'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
-                                  + urls + "</urlset>").encode()
-    return pages
+SITEMAP_URLS = 10_000  # a larger site gets a sitemap index of news sitemaps this long
+PREGENERATED = 10_000  # larger sites are generated page by page on request (50,000 pages would be 5 GB)
+
+
+class Site:
+    """The pages of an n-page site; the last ``dup_share`` of them republish the bodies of the first ones."""
+
+    def __init__(self, n_pages: int, dup_share: float = 0.1) -> None:
+        self.n_pages = n_pages
+        self.first_copy = n_pages - int(n_pages * dup_share)
+        self.pages: dict[str, bytes] = {}
+        if n_pages <= PREGENERATED:  # pre-generated: the server answers from memory, as fast as it can
+            self.pages = {f"/news/{i}": self.article(i) for i in range(n_pages)}
+
+    def article(self, i: int) -> bytes:
+        original = i - self.first_copy if i >= self.first_copy else i
+        return article_html(i, self.n_pages, 1_000_000 + original)
+
+    def sitemap(self, part: int | None) -> bytes:
+        if part is None and self.n_pages > SITEMAP_URLS:
+            parts = "".join(f"<sitemap><loc>{{base}}/news-sitemap-{k}.xml</loc></sitemap>"
+                            for k in range((self.n_pages + SITEMAP_URLS - 1) // SITEMAP_URLS))
+            return ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                    'sitemap/0.9">' + parts + "</sitemapindex>").encode()
+        ids = range(self.n_pages) if part is None else \
+            range(part * SITEMAP_URLS, min(self.n_pages, (part + 1) * SITEMAP_URLS))
+        urls = "".join(f"<url><loc>{{base}}/news/{i}</loc><news:news><news:publication><news:name>Bench</news:name>"
+                       f"<news:language>en</news:language></news:publication><news:publication_date>"
+                       f"2026-11-24T10:00:00Z</news:publication_date><news:title>t{i}</news:title></news:news></url>"
+                       for i in ids)
+        return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/'
+                'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+                + urls + "</urlset>").encode()
+
+    def get(self, path: str) -> bytes | None:
+        if path in self.pages:
+            return self.pages[path]
+        if path == "/news-sitemap.xml":
+            return self.sitemap(None)
+        if path.startswith("/news-sitemap-") and path.endswith(".xml") and path[14:-4].isdigit():
+            part = int(path[14:-4])
+            return self.sitemap(part) if part * SITEMAP_URLS < self.n_pages else None
+        if path.startswith("/news/") and path[6:].isdigit() and int(path[6:]) < self.n_pages:
+            return self.article(int(path[6:]))
+        return None
 
 
 @contextlib.contextmanager
@@ -78,7 +107,7 @@ def running_site(n_pages: int, workdir: Path) -> Iterator[str]:
     portfile = workdir / "port"
     server = subprocess.Popen([sys.executable, __file__, str(n_pages), str(portfile)])
     try:
-        for _ in range(600):  # bounded: 30 s for the pages to be generated
+        for _ in range(1200):  # bounded: 60 s for the pages to be generated
             if portfile.exists() and portfile.read_text():
                 break
             time.sleep(0.05)
@@ -90,14 +119,14 @@ def running_site(n_pages: int, workdir: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-async def serve(pages: dict[str, bytes], portfile: str) -> None:
+async def serve(site: Site, portfile: str) -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.split(b" ", 2)[1].decode()
-                body = pages.get(path)
-                if path == "/news-sitemap.xml":
+                body = site.get(path)
+                if body is not None and path.endswith(".xml"):
                     body = body.replace(b"{base}", base.encode())
                 status = b"200 OK" if body is not None else b"404 Not Found"
                 body = body or b"not found"
@@ -121,4 +150,4 @@ async def serve(pages: dict[str, bytes], portfile: str) -> None:
 
 if __name__ == "__main__":
     n = int(sys.argv[1])
-    asyncio.run(serve(build_site(n), sys.argv[2]))
+    asyncio.run(serve(Site(n), sys.argv[2]))

@@ -71,6 +71,25 @@ def crawl_site(n_pages: int, concurrency: int) -> tuple[dict[str, Any], dict[str
     return bare, pipeline
 
 
+def memory_run(n_pages: int, concurrency: int, every: int = 5000) -> dict[str, Any]:
+    """The full pipeline over a long crawl: resident memory logged every ``every`` pages."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        with running_site(n_pages, tmpdir) as base:
+            env = dict(os.environ, PYTHONPATH=str(REPO), NEWSCRAWL_FEED_URI=str(tmpdir / "items.jsonl"),
+                       NEWSCRAWL_STATE_PATH=str(tmpdir / "state.sqlite3"))
+            run = run_measured([sys.executable, "-m", "scrapy", "runspider", "bench/outlet_spider.py", "-a",
+                                f"base={base}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+                                "-s", "NEWSCRAWL_ALLOW_HOSTS=127.0.0.1", "-s", f"CONCURRENT_REQUESTS={concurrency}",
+                                "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", "-s", "LOG_LEVEL=INFO",
+                                "-s", 'EXTENSIONS={"bench.memprobe.MemoryProbe": 0}',
+                                "-s", f"BENCH_MEMPROBE_EVERY={every}"], REPO, env)
+            log = (REPO / "crawl.log").read_text("utf-8", "replace")
+            (REPO / "crawl.log").unlink()
+    run["rss"] = [(int(p), float(r)) for p, r in re.findall(r"memprobe pages=(\d+) rss_mb=([\d.]+)", log)]
+    return run
+
+
 def load_scorer() -> Any:
     spec = importlib.util.spec_from_file_location("newscrawl_score", SCORER)
     module = importlib.util.module_from_spec(spec)
@@ -141,6 +160,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, help="site size (default 3000, quick 600)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--no-stores", action="store_true")
+    ap.add_argument("--memory-pages", type=int, help="long crawl for memory flatness (default 50000, quick: none)")
     a = ap.parse_args()
     n_pages = a.pages or (600 if a.quick else 3000)
 
@@ -166,6 +186,18 @@ def main() -> None:
                   f"median {ext['outlet_ms_median']:.2f} ms/page")
     else:
         print(f"\n(corpus not found at {CORPUS}: extraction comparison skipped)")
+
+    memory_pages = a.memory_pages if a.memory_pages is not None else (0 if a.quick else 50_000)
+    if memory_pages:
+        print(f"\n== memory over a long crawl: {memory_pages:,} pages, full pipeline (pages generated on request)")
+        mem = memory_run(memory_pages, a.concurrency, every=max(memory_pages // 10, 1))
+        print(f"{mem['pages']:.0f} pages in {mem['elapsed']:.0f} s, {mem['items']:.0f} items, peak RSS "
+              f"{mem['rss_mb']:.0f} MB")
+        print("pages      " + "".join(f"{p:>9,}" for p, _ in mem["rss"]))
+        print("RSS MB     " + "".join(f"{r:>9.0f}" for _, r in mem["rss"]))
+        if len(mem["rss"]) >= 2:
+            print(f"RSS at {mem['rss'][-1][0]:,} pages / RSS at {mem['rss'][0][0]:,} pages: "
+                  f"{mem['rss'][-1][1] / mem['rss'][0][1]:.2f}")
 
     if not a.no_stores:
         sizes = [100_000] if a.quick else [1_000_000, 10_000_000]  # 10 M takes ~20 minutes to load

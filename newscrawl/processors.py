@@ -105,7 +105,7 @@ def _fix_surrogates(text: str) -> str:
 # itself only when a second pass provably leaves it unchanged: no "&" or "<" (decoding "&amp;lt;" twice would
 # give "<"), and ftfy was not needed. So results never depend on what was cleaned before.
 _CLEAN_MEMO: dict[str, str | None] = {}
-_CLEAN_MEMO_MAX = 100_000
+_CLEAN_MEMO_MAX = 20_000  # a few hundred items: extraction and the clean stage of one item are close in time
 
 
 def clean_text(value: str | None) -> str | None:
