@@ -42,12 +42,16 @@ def _word_id(word: str) -> int:
 
 def _shingle_hashes(text: str) -> np.ndarray:
     """Distinct 64-bit hashes of the word 3-shingles, computed in numpy (no per-shingle Python hashing)."""
-    words = _WORD.findall(text.casefold())
+    return _shingle_hashes_of(_WORD.findall(text.casefold()))
+
+
+def _shingle_hashes_of(words: list[str]) -> np.ndarray:
     if not words:
         return np.empty(0, dtype=np.uint64)
-    while len(words) < SHINGLE:
-        words.append("")
-    ids = np.fromiter((_word_id(w) for w in words), dtype=np.uint64, count=len(words))
+    if len(words) < SHINGLE:
+        words = words + [""] * (SHINGLE - len(words))
+    cache = _WORD_IDS
+    ids = np.array([cache.get(w) or _word_id(w) for w in words], dtype=np.uint64)
     n = len(ids) - SHINGLE + 1
     with np.errstate(over="ignore"):
         h = (ids[:n] * _P[0]) ^ (ids[1:n + 1] * _P[1]) ^ (ids[2:n + 2] * _P[2])
@@ -62,7 +66,10 @@ def _shingle_hashes(text: str) -> np.ndarray:
 
 def simhash(text: str) -> int:
     """Unsigned 64-bit SimHash of the text's word 3-shingles (case-insensitive)."""
-    hashes = _shingle_hashes(text)
+    return _simhash_of(_shingle_hashes(text))
+
+
+def _simhash_of(hashes: np.ndarray) -> int:
     if hashes.size == 0:
         return 0
     # bit j of each hash, as a (n_shingles x 64) 0/1 matrix; a bit is set where most shingles have it
@@ -96,13 +103,24 @@ SKETCH_MIN_WORDS = 8  # shorter paragraphs ("Advertisement", "Read more") are to
 
 def paragraph_sketch(body: str) -> list[int]:
     """Bottom-k hashes (signed 64-bit) of the body's normalised paragraphs of >= SKETCH_MIN_WORDS words."""
+    return body_signatures(body)[1]
+
+
+def body_signatures(body: str) -> tuple[int, list[int]]:
+    """(simhash(body), paragraph_sketch(body)), tokenising the body once: the dedup stage needs both for every
+    item, and the word split is most of their cost."""
+    if not body:
+        return 0, []
+    words: list[str] = []
     hashes = set()
     for para in body.split("\n\n"):
-        words = _WORD.findall(para.casefold())
-        if len(words) >= SKETCH_MIN_WORDS:
-            digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest()
+        # \n\n is never part of a \w+ token, so the paragraphs' tokens in order are the body's tokens
+        para_words = _WORD.findall(para.casefold())
+        words.extend(para_words)
+        if len(para_words) >= SKETCH_MIN_WORDS:
+            digest = hashlib.blake2b(" ".join(para_words).encode("utf-8"), digest_size=8).digest()
             hashes.add(int.from_bytes(digest, "little", signed=True))
-    return sorted(hashes)[:SKETCH_SIZE]
+    return _simhash_of(_shingle_hashes_of(words)), sorted(hashes)[:SKETCH_SIZE]
 
 
 def sketch_match(a: list[int], shared: int) -> bool:

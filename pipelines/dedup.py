@@ -28,7 +28,7 @@ from scrapy.exceptions import DropItem
 
 from newscrawl import journal
 from newscrawl.incremental import is_revision
-from newscrawl.neardup import paragraph_sketch, simhash, sketch_match
+from newscrawl.neardup import body_signatures, sketch_match
 from newscrawl.state import StateStore, open_state
 
 logger = logging.getLogger(__name__)
@@ -87,8 +87,8 @@ class DedupPipeline:
         if known is not None and known.content_hash == h:
             return False
         body = article.get("body") or ""
-        self.store.record(key, content_hash=h, simhash=simhash(body) if body else 0,
-                          revision=article.get("revision") or 1, sketch=paragraph_sketch(body) if body else [],
+        sh, sketch = body_signatures(body)
+        self.store.record(key, content_hash=h, simhash=sh, revision=article.get("revision") or 1, sketch=sketch,
                           modified_at=article.get("modified_at"), fetched_at=article.get("fetched_at"),
                           source=article.get("source"))
         return True
@@ -110,8 +110,7 @@ class DedupPipeline:
         key = a.get("canonical_url") or a["url"]
         body = a.get("body") or ""
         h = a.get("content_hash")
-        sh = simhash(body) if body else 0
-        sketch = paragraph_sketch(body) if body else []
+        sh, sketch = body_signatures(body)
 
         previous = self.pending.get(key) or self.store.get(key)
         if previous is not None:

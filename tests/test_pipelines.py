@@ -204,3 +204,19 @@ def test_exporter_one_line_per_item_with_stable_order_and_escaped_separators() -
 def test_exporter_repairs_lone_surrogates_instead_of_losing_the_item() -> None:
     line = export({"url": "https://news.example/a", "headline": "Broken \ud800 text"})
     assert json.loads(line)["headline"] == "Broken \ufffd text"
+
+
+@pytest.mark.parametrize("body", ["", "one", "Straße İstanbul ΣΊΣΥΦΟΣ\n\nA second paragraph with enough words to count here.",
+                                  "\n\n".join(f"Paragraph {i} of the harbour story has more than eight words in it."
+                                              for i in range(12))])
+def test_body_signatures_equal_the_separate_signatures(body: str) -> None:
+    import hashlib
+    import re
+
+    from newscrawl.neardup import SKETCH_MIN_WORDS, SKETCH_SIZE, body_signatures, simhash
+
+    # the sketch by its definition: bottom-k blake2b of the normalised paragraphs of >= SKETCH_MIN_WORDS words
+    paragraphs = [re.findall(r"\w+", para.casefold()) for para in body.split("\n\n")]
+    expected = sorted({int.from_bytes(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest(), "little",
+                                      signed=True) for words in paragraphs if len(words) >= SKETCH_MIN_WORDS})
+    assert body_signatures(body) == (simhash(body), expected[:SKETCH_SIZE])
