@@ -22,7 +22,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from cssselect import parse as css_parse
+from cssselect import parser as css_parser
+from lxml import etree
 from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 
 from newscrawl.processors import clean_text
 
@@ -69,8 +73,153 @@ def _rules_for_class(spidercls: type) -> SiteRules:
     )
 
 
+_XPATH_NAMESPACES = {"re": "http://exslt.org/regular-expressions"}  # as parsel registers them
+_CSS = HTMLTranslator()
+
+
+def is_xpath(query: str) -> bool:
+    return query.startswith(("/", "./", "("))
+
+
+@dataclass(frozen=True)
+class SiteQuery:
+    """One outlet selector, compiled once: the lxml XPath and what the page must contain for it to match.
+
+    ``needs`` lists, per alternative of the query (CSS groups "a, b", XPath unions "a | b"), attribute-value
+    substrings without which that alternative cannot match (".share" needs "share" in some attribute value).
+    A query none of whose alternatives can match is not run: on a real page most fallback and drop selectors
+    match nothing, and each run walks the whole tree. ``needs`` is None when the query cannot be read that way.
+    """
+
+    query: str
+    xpath: etree.XPath
+    needs: tuple[frozenset[str], ...] | None
+
+    def __call__(self, node: Any) -> list[Any]:
+        result = self.xpath(node)
+        return result if isinstance(result, list) else [result]
+
+
+@cache
+def compile_query(query: str) -> SiteQuery:
+    """A spider's selector (CSS with ``::text``/``::attr()``, or XPath) compiled for lxml, cached per string."""
+    if is_xpath(query):
+        xpath, needs = query, _xpath_needs(query)
+    else:
+        xpath, needs = _CSS.css_to_xpath(query), _css_needs(query)
+    return SiteQuery(query, etree.XPath(xpath, namespaces=_XPATH_NAMESPACES, smart_strings=False), needs)
+
+
+def _css_needs(query: str) -> tuple[frozenset[str], ...] | None:
+    try:
+        groups = css_parse(query)
+    except Exception:  # noqa: BLE001 - the translator reports bad CSS when the query is compiled
+        return None
+    return tuple(frozenset(_tree_needs(g.parsed_tree)) for g in groups)
+
+
+def _tree_needs(tree: Any) -> set[str]:
+    """Literal attribute-value substrings a cssselect tree requires (negations and :has() contribute none)."""
+    if isinstance(tree, css_parser.Class):
+        return _tree_needs(tree.selector) | {tree.class_name}
+    if isinstance(tree, css_parser.Hash):
+        return _tree_needs(tree.selector) | {tree.id}
+    if isinstance(tree, css_parser.Attrib):
+        need = _tree_needs(tree.selector)
+        value = tree.value.value if tree.value is not None else None
+        if tree.operator in ("=", "~=", "|=", "^=", "$=", "*=") and value and tree.flag != "i":
+            need.add(value)
+        return need
+    if isinstance(tree, css_parser.CombinedSelector):
+        return _tree_needs(tree.selector) | _tree_needs(tree.subselector)
+    selector = getattr(tree, "selector", None)
+    return _tree_needs(selector) if selector is not None else set()
+
+
+# Constructs under which an attribute test is no longer required for a match (negation, disjunction,
+# counting, comparisons, variables): XPath queries using any of them are always run.
+_XPATH_UNSAFE = re.compile(r"not\(|!=|\bor\b|count\(|sum\(|boolean\(|true\(|false\(|string-length|lang\(|[<>$]|=\s*0")
+_XPATH_ATTR_LITERAL = re.compile(
+    r"""@[\w:.-]+\s*=\s*(?:'([^']*)'|"([^"]*)")"""
+    r"""|(?:contains|starts-with)\(\s*@[\w:.-]+\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)""")
+
+
+def _xpath_needs(query: str) -> tuple[frozenset[str], ...] | None:
+    branches = _split_union(query)
+    if branches is None:
+        return None
+    out = []
+    for branch in branches:
+        if _XPATH_UNSAFE.search(branch):
+            return None
+        out.append(frozenset(v for m in _XPATH_ATTR_LITERAL.finditer(branch) for v in m.groups() if v))
+    return tuple(out)
+
+
+def _split_union(query: str) -> list[str] | None:
+    """Top-level "|" alternatives of an XPath (outside brackets and string literals)."""
+    branches, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(query):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            branches.append(query[start:i])
+            start = i + 1
+    if quote or depth:
+        return None
+    branches.append(query[start:])
+    return branches
+
+
+class PageQueries:
+    """Runs compiled site queries on one parsed page, skipping those the page cannot match.
+
+    The page's attribute values are read once (one cheap pass) the first time a query's needs are checked.
+    Nodes removed later only shrink the page, so that text stays a valid superset for every later query.
+    """
+
+    _ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self._attribute_text: str | None = None
+
+    def may_match(self, q: SiteQuery) -> bool:
+        if not q.needs:
+            return True
+        if self._attribute_text is None:
+            try:
+                self._attribute_text = "\x00".join(self._ATTRIBUTE_VALUES(self.root))
+            except (etree.XPathError, TypeError, ValueError):  # not an lxml tree: run every query
+                return True
+        text = self._attribute_text
+        return any(all(lit in text for lit in alternative) for alternative in q.needs)
+
+    def run(self, query: str, node: Any = None) -> list[Any]:
+        """Results of one selector (lxml elements and strings) on the page or under ``node``."""
+        q = compile_query(query)
+        if not self.may_match(q):
+            return []
+        return q(self.root if node is None else node)
+
+    def first(self, queries: tuple[str, ...] | None, node: Any = None) -> list[Any]:
+        """Results of the first of ``queries`` that matches anything (a field's fallbacks, in order)."""
+        for query in queries or ():
+            found = self.run(query, node)
+            if found:
+                return found
+        return []
+
+
 def select(sel: Selector, query: str) -> SelectorList:
-    if query.startswith(("/", "./", "(")):
+    """One selector through parsel (CSS unless it looks like XPath); extraction itself uses compile_query."""
+    if is_xpath(query):
         return sel.xpath(query)
     return sel.css(query)
 
@@ -117,19 +266,28 @@ def element_text(el: Any, skip: frozenset[Any] | set[Any] = frozenset(), *, sepa
     return text
 
 
-def node_text(node: Selector) -> str:
-    """Visible text of an element (or the string itself for ::text / ::attr results)."""
-    if isinstance(node.root, str):
-        return node.root
-    return element_text(node.root)
+def node_text(node: Any) -> str:
+    """Visible text of an element (or the string itself for ``::text`` / ``::attr`` results); a parsel
+    Selector or what lxml returned."""
+    if isinstance(node, Selector):
+        node = node.root
+    if isinstance(node, str):
+        return node
+    if not hasattr(node, "iter"):
+        return "" if node is None else str(node)
+    return element_text(node)
 
 
-def drop_nodes(sel: Selector, queries: tuple[str, ...]) -> int:
+def _root(sel: Any) -> Any:
+    return sel.root if isinstance(sel, Selector) else sel
+
+
+def drop_nodes(sel: Any, queries: tuple[str, ...], page: PageQueries | None = None) -> int:
     """Remove boilerplate blocks from the parsed tree, in place, before any layer reads it."""
+    page = page or PageQueries(_root(sel))
     removed = 0
     for q in queries:
-        for node in select(sel, q):
-            el = node.root
+        for el in page.run(q):
             parent = el.getparent() if hasattr(el, "getparent") else None
             if parent is not None:
                 # keep the tail text (it belongs to the parent), drop the element
@@ -144,28 +302,27 @@ def drop_nodes(sel: Selector, queries: tuple[str, ...]) -> int:
     return removed
 
 
-def first_match(sel: Selector, queries: tuple[str, ...]) -> SelectorList | None:
-    for q in queries:
-        found = select(sel, q)
-        if found:
-            return found
-    return None
+def first_match(sel: Any, queries: tuple[str, ...]) -> list[Any] | None:
+    """Results (lxml elements and strings) of the first query that matches under ``sel``, or None."""
+    found = PageQueries(_root(sel)).first(queries)
+    return found or None
 
 
-def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any]:
+def site_values(sel: Any, rules: SiteRules, base_url: str, page: PageQueries | None = None) -> dict[str, Any]:
     """Raw field values from the outlet's selectors (hooks applied)."""
+    page = page or PageQueries(_root(sel))
     out: dict[str, Any] = {}
     for fieldname, queries in rules.selectors.items():
-        found = first_match(sel, queries)
-        if found is None:
+        if fieldname in ("image_caption", "image_credit"):
+            continue  # read per figure by figure_image
+        found = page.first(queries)
+        if not found:
             continue
         if fieldname == "body":
             value: Any = [t for t in (clean_text(node_text(n)) for n in found) if t]
         elif fieldname == "images":
-            value = [img for img in (figure_image(n, base_url, rules.selectors.get("image_caption"),
-                                                  rules.selectors.get("image_credit")) for n in found) if img]
-        elif fieldname in ("image_caption", "image_credit"):
-            continue  # read per figure by figure_image
+            caption_q, credit_q = rules.selectors.get("image_caption"), rules.selectors.get("image_credit")
+            value = [img for img in (figure_image(n, base_url, caption_q, credit_q, page=page) for n in found) if img]
         elif fieldname == "section":  # breadcrumbs "World > Europe": the top-level section
             value = next((t for t in (clean_text(node_text(n)) for n in found) if t), None)
         elif fieldname in ("authors", "tags"):
@@ -199,35 +356,52 @@ def widest_candidate(srcset: str) -> str | None:
     return best
 
 
-def figure_image(node: Selector, base_url: str, caption_q: tuple[str, ...] | None = None,
-                 credit_q: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+_SRC_QUERIES = tuple(etree.XPath(q, smart_strings=False)
+                     for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src"))
+_SRCSET_QUERIES = tuple(etree.XPath(q, smart_strings=False) for q in (".//img/@srcset", ".//source/@srcset", "./@srcset"))
+_FIGCAPTION = etree.XPath(".//figcaption")
+_ALT = etree.XPath(".//img/@alt | ./@alt", smart_strings=False)
+_CREDIT_TEXT = etree.XPath(".//*[contains(@class, 'credit') or contains(@class, 'copyright')]//text()",
+                           smart_strings=False)
+
+
+def _first_value(query: etree.XPath, el: Any) -> str | None:
+    found = query(el)
+    return found[0] if found else None
+
+
+def figure_image(node: Any, base_url: str, caption_q: tuple[str, ...] | None = None,
+                 credit_q: tuple[str, ...] | None = None, *, page: PageQueries | None = None) -> dict[str, Any] | None:
     """{url, caption, credit} from a <figure> (or an <img> itself). An outlet may name where the caption and
     the credit live inside its figures (``image_caption`` / ``image_credit`` selectors, relative to the figure),
     e.g. NPR's ``div.caption`` or BBC's bare credit ``<span>``."""
+    el = _root(node)
+    if not hasattr(el, "iter"):
+        return None
+    page = page or PageQueries(el)
     src = None
-    for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src"):
-        src = node.xpath(q).get()
+    for query in _SRC_QUERIES:
+        src = _first_value(query, el)
         if src and not src.startswith("data:"):
             break
         src = None
     if not src:  # lazy-loaded pictures: only a srcset; take its widest image, not the first (a thumbnail)
-        for q in (".//img/@srcset", ".//source/@srcset", "./@srcset"):
-            srcset = node.xpath(q).get()
+        for query in _SRCSET_QUERIES:
+            srcset = _first_value(query, el)
             src = widest_candidate(srcset) if srcset else None
             if src:
                 break
     if not src:
         return None
-    found = first_match(node, caption_q) if caption_q else None
+    found = page.first(caption_q, el) if caption_q else None
     caption = clean_text(" ".join(node_text(n) for n in found)) if found else None
-    figcaption = node.xpath(".//figcaption")
+    figcaption = _FIGCAPTION(el)
     # only the first figcaption: some pages print the same caption twice (a visible one and a hidden one)
-    caption = caption or (clean_text(element_text(figcaption[0].root)) if figcaption else None) \
-        or clean_text(node.xpath(".//img/@alt | ./@alt").get())
-    found = first_match(node, credit_q) if credit_q else None
+    caption = caption or (clean_text(element_text(figcaption[0])) if figcaption else None) \
+        or clean_text(_first_value(_ALT, el))
+    found = page.first(credit_q, el) if credit_q else None
     credit = clean_text(" ".join(node_text(n) for n in found)) if found else None
-    credit = credit or clean_text(" ".join(node.xpath(
-        ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]//text()").getall()))
+    credit = credit or clean_text(" ".join(_CREDIT_TEXT(el)))
     if caption and credit and caption.endswith(credit):
         caption = caption[: -len(credit)].rstrip() or None
     return {"url": src, "caption": caption, "credit": credit, "base": base_url}

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
 ARTICLE_TYPES = {
@@ -59,10 +60,28 @@ def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
                 yield from _walk(child, depth + 1)
 
 
-def jsonld_objects(sel: Selector) -> list[dict[str, Any]]:
+_JSONLD_TEXT = etree.XPath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()',
+                           smart_strings=False)
+_META = etree.XPath("//meta[@content]")
+_TITLE = etree.XPath("//head/title/text() | //title/text()", smart_strings=False)
+_HTML_LANG = etree.XPath("/html/@lang | /html/@xml:lang", smart_strings=False)
+_CANONICAL = etree.XPath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href', smart_strings=False)
+
+
+def _root(sel: Any) -> Any:
+    """The lxml tree of a parsel Selector (the layers accept either)."""
+    return sel.root if isinstance(sel, Selector) else sel
+
+
+def _first(query: etree.XPath, root: Any) -> Any:
+    found = query(root)
+    return found[0] if found else None
+
+
+def jsonld_objects(sel: Selector | Any) -> list[dict[str, Any]]:
     """All JSON-LD objects on the page, flattened."""
     out: list[dict[str, Any]] = []
-    for text in sel.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()').getall():
+    for text in _JSONLD_TEXT(_root(sel)):
         doc = _loads(text)
         if doc is not None:
             out.extend(_walk(doc))
@@ -206,23 +225,24 @@ META_KEYS: dict[str, tuple[str, ...]] = {
 _MULTI = {"authors", "tags", "images"}
 
 
-def meta_index(sel: Selector) -> dict[str, list[str]]:
+def meta_index(sel: Selector | Any) -> dict[str, list[str]]:
     """All <meta> name/property/itemprop/http-equiv keys (lower-cased) -> contents, in page order."""
     idx: dict[str, list[str]] = {}
-    for m in sel.xpath("//meta[@content]"):
-        content = (m.attrib.get("content") or "").strip()
+    for m in _META(_root(sel)):
+        content = (m.get("content") or "").strip()
         if not content:
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = m.attrib.get(attr)
+            key = m.get(attr)
             if key:
                 idx.setdefault(key.strip().lower(), []).append(content)
     return idx
 
 
-def meta_fields(sel: Selector, idx: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def meta_fields(sel: Selector | Any, idx: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Raw Article values from meta tags, <link rel=canonical> and <html lang>."""
-    idx = meta_index(sel) if idx is None else idx
+    root = _root(sel)
+    idx = meta_index(root) if idx is None else idx
     out: dict[str, Any] = {}
     for field, keys in META_KEYS.items():
         for key in keys:
@@ -243,13 +263,13 @@ def meta_fields(sel: Selector, idx: dict[str, list[str]] | None = None) -> dict[
                 out[field] = vals[0]
             break
     if "headline" not in out:
-        title = sel.xpath("//head/title/text() | //title/text()").get()
+        title = _first(_TITLE, root)
         if title and title.strip():
             out["headline"] = title.strip()  # last resort; the caller strips the outlet's name
-    lang = sel.xpath("/html/@lang | /html/@xml:lang").get()
+    lang = _first(_HTML_LANG, root)
     if lang and lang.strip():
         out["language"] = lang.strip()  # the document's own declaration beats og:locale
-    canonical = sel.xpath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href').get()
+    canonical = _first(_CANONICAL, root)
     if canonical and canonical.strip():
         out["canonical_url"] = canonical.strip()
     return out
