@@ -28,7 +28,7 @@ from newscrawl.extract.structured import (
     types_of,
 )
 from newscrawl.items import Article
-from newscrawl.loaders import ArticleLoader
+from newscrawl.loaders import ArticleBuilder, ArticleLoader
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _heading_text(h1: Any) -> str | None:
     return p.clean_text(re.sub(r"\s+([:,])", r"\1", text))
 
 
-def _fill_date(loader: ArticleLoader, name: str, layers: list[tuple[str, Callable[[str], Any]]],
+def _fill_date(loader: ArticleBuilder, name: str, layers: list[tuple[str, Callable[[str], Any]]],
                rules: SiteRules, provenance: dict[str, str]) -> None:
     """Dates: the first layer with a full timestamp (time and offset) wins; a bare date only when no
     layer has better. E.g. JSON-LD "2023-04-28 18:11:01.0" (no zone: only a date) loses to the meta
@@ -256,7 +256,7 @@ def extract_article(
     brands = _brand_keys(site_names, url)
     meta_values["headline"] = _strip_site_suffix(meta_values.get("headline"), site_names)
 
-    loader = loader_class(item=Article(), selector=sel, base_url=url, timezone=rules.timezone)
+    loader = ArticleBuilder(loader_class, item=Article(), selector=sel, base_url=url, timezone=rules.timezone)
     provenance: dict[str, str] = {}
 
     layers: list[tuple[str, Callable[[str], Any]]] = [
