@@ -106,8 +106,26 @@ def compile_query(query: str) -> SiteQuery:
     if is_xpath(query):
         xpath, needs = query, _xpath_needs(query)
     else:
-        xpath, needs = _CSS.css_to_xpath(query), _css_needs(query)
+        xpath, needs = attribute_first(_CSS.css_to_xpath(query)), _css_needs(query)
     return SiteQuery(query, etree.XPath(xpath, namespaces=_XPATH_NAMESPACES, smart_strings=False), needs)
+
+
+# Translated CSS tests an attribute on every element of a step ("descendant-or-self::*[@id = 'x']"): libxml2
+# evaluates that predicate on each of the page's ~1,000 elements. Selecting the attribute and going back to its
+# element ("descendant-or-self::*/@id[. = 'x']/..") tests only the elements that have the attribute, and
+# gives the same elements in the same order. Only a step whose whole predicate is about one attribute is
+# rewritten, never one followed by another predicate (a position).
+_ATTR_EQUALS_STEP = re.compile(r"(descendant-or-self|descendant|child)::(\*|[\w-]+)\[@([\w-]+) = '([^']*)'\](?!\[)")
+_CLASS_STEP = re.compile(
+    r"(descendant-or-self|descendant|child)::(\*|[\w-]+)\[@class and contains\(@class, '([^']*)'\) and "
+    r"contains\(concat\(' ', normalize-space\(@class\), ' '\), ' \3 '\)\](?!\[)")
+
+
+def attribute_first(xpath: str) -> str:
+    """The same XPath with single-attribute element tests rewritten to select the attribute first."""
+    xpath = _ATTR_EQUALS_STEP.sub(r"\1::\2/@\3[. = '\4']/..", xpath)
+    return _CLASS_STEP.sub(r"\1::\2/@class[contains(., '\3') and contains(concat(' ', normalize-space(.), ' '), ' \3 ')]/..",
+                           xpath)
 
 
 def _css_needs(query: str) -> tuple[frozenset[str], ...] | None:
@@ -189,6 +207,7 @@ class PageQueries:
     def __init__(self, root: Any) -> None:
         self.root = root
         self._attribute_text: str | None = None
+        self._results: dict[str, list[Any]] = {}
 
     def may_match(self, q: SiteQuery) -> bool:
         if not q.needs:
@@ -209,9 +228,17 @@ class PageQueries:
         return q(self.root if node is None else node)
 
     def first(self, queries: tuple[str, ...] | None, node: Any = None) -> list[Any]:
-        """Results of the first of ``queries`` that matches anything (a field's fallbacks, in order)."""
+        """Results of the first of ``queries`` that matches anything (a field's fallbacks, in order).
+
+        Page-level results are kept for the page: outlets read one block for several fields (a byline for
+        authors, dateline and wire source). Callers that change the tree use ``run``, which keeps nothing."""
         for query in queries or ():
-            found = self.run(query, node)
+            if node is None:
+                found = self._results.get(query)
+                if found is None:
+                    found = self._results[query] = self.run(query)
+            else:
+                found = self.run(query, node)
             if found:
                 return found
         return []
