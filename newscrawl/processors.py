@@ -101,14 +101,56 @@ def _fix_surrogates(text: str) -> str:
     return _LONE_SURROGATE_RE.sub("\ufffd", text)
 
 
+# clean_text is pure, and a value is usually cleaned several times on its way to the feed (the site layer, the
+# loader's input processor, clean_paragraphs, the clean pipeline). Results are remembered by input; an output
+# proven to be its own cleaned form is remembered too, so the later passes are lookups. Bounded by characters
+# held (a few MB), cleared when full.
+_CLEANED: dict[str, str | None] = {}
+_CLEANED_MAX_CHARS = 2_000_000
+_cleaned_chars = 0
+_MISSING = object()
+
+
 def clean_text(value: str | None) -> str | None:
     """Return one line of clean text (tags, entities, mojibake, odd spaces fixed) or None when empty."""
     if value is None:
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    elif not isinstance(value, str):
-        value = str(value)
+    elif type(value) is not str:
+        value = str.__str__(value) if isinstance(value, str) else str(value)  # lxml's smart strings pin their tree
+    known = _CLEANED.get(value, _MISSING)
+    if known is not _MISSING:
+        return known  # type: ignore[return-value]
+    text = _clean_text(value)
+    global _cleaned_chars
+    if _cleaned_chars > _CLEANED_MAX_CHARS:
+        _CLEANED.clear()
+        _cleaned_chars = 0
+    _CLEANED[value] = text
+    _cleaned_chars += len(value)
+    if text is not None and text != value and _is_clean(text):
+        _CLEANED[text] = text
+        _cleaned_chars += len(text)
+    return text
+
+
+def clear_clean_text_cache() -> None:
+    """Forget remembered clean_text results (bench scripts measure first passes with it)."""
+    global _cleaned_chars
+    _CLEANED.clear()
+    _cleaned_chars = 0
+
+
+def _is_clean(text: str) -> bool:
+    """Whether _clean_text(text) == text, for an output of _clean_text (so: no odd whitespace or invisible
+    characters left). Each check is the condition under which one step of _clean_text leaves text as it is."""
+    if "<" in text or "&" in text or _FTFY_HINT_RE.search(text) or _LONE_SURROGATE_RE.search(text):
+        return False
+    return text.isascii() or (not is_bad(text) and unicodedata.is_normalized("NFC", text))
+
+
+def _clean_text(value: str) -> str | None:
     text = _fix_surrogates(value)
     if "<" in text and _TAG_HINT_RE.search(text):
         text = remove_tags_with_content(text, ("script", "style"))
