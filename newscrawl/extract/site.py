@@ -104,7 +104,7 @@ class SiteQuery:
 def compile_query(query: str) -> SiteQuery:
     """A spider's selector (CSS with ``::text``/``::attr()``, or XPath) compiled for lxml, cached per string."""
     if is_xpath(query):
-        xpath, needs = query, _xpath_needs(query)
+        xpath, needs = attribute_first(query), _xpath_needs(query)
     else:
         xpath, needs = attribute_first(_CSS.css_to_xpath(query)), _css_needs(query)
     return SiteQuery(query, etree.XPath(xpath, namespaces=_XPATH_NAMESPACES, smart_strings=False), needs)
@@ -114,18 +114,34 @@ def compile_query(query: str) -> SiteQuery:
 # evaluates that predicate on each of the page's ~1,000 elements. Selecting the attribute and going back to its
 # element ("descendant-or-self::*/@id[. = 'x']/..") tests only the elements that have the attribute, and
 # gives the same elements in the same order. Only a step whose whole predicate is about one attribute is
-# rewritten, never one followed by another predicate (a position).
-_ATTR_EQUALS_STEP = re.compile(r"(descendant-or-self|descendant|child)::(\*|[\w-]+)\[@([\w-]+) = '([^']*)'\](?!\[)")
-_CLASS_STEP = re.compile(
-    r"(descendant-or-self|descendant|child)::(\*|[\w-]+)\[@class and contains\(@class, '([^']*)'\) and "
-    r"contains\(concat\(' ', normalize-space\(@class\), ' '\), ' \3 '\)\](?!\[)")
+# rewritten, never one followed by another predicate (a position). Hand-written XPath steps
+# ("//div[@property='articleBody']") get the same treatment.
+_QUOTED = r"(?:'[^']*'|\"[^\"]*\")"
+_ATTR_STEP = re.compile(
+    r"(?P<step>(?:descendant-or-self|descendant|child)::|//)(?P<name>\*|[\w-]+)"
+    rf"\[\s*@(?P<attr>[\w-]+)\s*(?:=\s*(?P<value>{_QUOTED})|and (?P<test>(?:[^\[\]'\"]|{_QUOTED})*))\s*\](?!\[)")
+_TOKENS_OUTSIDE_QUOTES = re.compile(rf"{_QUOTED}|[^'\"]+")
+
+
+def _attribute_step(m: re.Match[str]) -> str:
+    step, name, attr = m.group("step"), m.group("name"), m.group("attr")
+    if m.group("value") is not None:
+        return f"{step}{name}/@{attr}[. = {m.group('value')}]/.."
+    own = re.compile(rf"@{re.escape(attr)}(?![\w-])")
+    test = []
+    for token in _TOKENS_OUTSIDE_QUOTES.findall(m.group("test")):
+        if token[0] not in "'\"":
+            token = own.sub(".", token)
+            # only functions of this one attribute: no other attribute, path, axis, variable or parent
+            if any(x in token for x in ("@", "/", "::", "$", "..")):
+                return m.group(0)
+        test.append(token)
+    return f"{step}{name}/@{attr}[{''.join(test)}]/.."
 
 
 def attribute_first(xpath: str) -> str:
     """The same XPath with single-attribute element tests rewritten to select the attribute first."""
-    xpath = _ATTR_EQUALS_STEP.sub(r"\1::\2/@\3[. = '\4']/..", xpath)
-    return _CLASS_STEP.sub(r"\1::\2/@class[contains(., '\3') and contains(concat(' ', normalize-space(.), ' '), ' \3 ')]/..",
-                           xpath)
+    return _ATTR_STEP.sub(_attribute_step, xpath)
 
 
 def _css_needs(query: str) -> tuple[frozenset[str], ...] | None:
@@ -159,7 +175,9 @@ def _tree_needs(tree: Any) -> set[str]:
 _XPATH_UNSAFE = re.compile(r"not\(|!=|\bor\b|count\(|sum\(|boolean\(|true\(|false\(|string-length|lang\(|[<>$]|=\s*0")
 _XPATH_ATTR_LITERAL = re.compile(
     r"""@[\w:.-]+\s*=\s*(?:'([^']*)'|"([^"]*)")"""
-    r"""|(?:contains|starts-with)\(\s*@[\w:.-]+\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)""")
+    r"""|(?:contains|starts-with)\(\s*@[\w:.-]+\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)"""
+    # the class-token idiom: contains(concat(' ', normalize-space(@class), ' '), ' name ')
+    r"""|contains\(concat\(' ', (?:normalize-space\()?@[\w:.-]+\)?, ' '\), ' ([^'\s]+) '\)""")
 
 
 def _xpath_needs(query: str) -> tuple[frozenset[str], ...] | None:
@@ -198,11 +216,13 @@ def _split_union(query: str) -> list[str] | None:
 class PageQueries:
     """Runs compiled site queries on one parsed page, skipping those the page cannot match.
 
-    The page's attribute values are read once (one cheap pass) the first time a query's needs are checked.
+    The page's attribute values are read once, as one string, the first time a query's needs are checked.
     Nodes removed later only shrink the page, so that text stays a valid superset for every later query.
     """
 
-    _ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)
+    # EXSLT str:concat joins in C (no Python string per attribute). No separator: a literal can only be found
+    # across two values by accident, which runs a query for nothing, never skips one that could match.
+    _ATTRIBUTE_VALUES = etree.XPath("str:concat(//@*)", namespaces={"str": "http://exslt.org/strings"})
 
     def __init__(self, root: Any) -> None:
         self.root = root
@@ -214,7 +234,7 @@ class PageQueries:
             return True
         if self._attribute_text is None:
             try:
-                self._attribute_text = "\x00".join(self._ATTRIBUTE_VALUES(self.root))
+                self._attribute_text = str(self._ATTRIBUTE_VALUES(self.root))
             except (etree.XPathError, TypeError, ValueError):  # not an lxml tree: run every query
                 return True
         text = self._attribute_text
