@@ -20,6 +20,7 @@ from newscrawl import processors as p
 from newscrawl.extract.pagetype import classify_page
 from newscrawl.extract.site import PageQueries, SiteRules, drop_nodes, element_text, site_values
 from newscrawl.extract.structured import (
+    PageTags,
     article_object,
     jsonld_fields,
     jsonld_objects,
@@ -231,11 +232,12 @@ def extract_article(
     """Extract one page that was parsed once into ``sel``. Mutates ``sel``'s tree (drop_selectors)."""
     hint = hint or {}
     root = sel.root
-    objs = jsonld_objects(root)
+    tags = PageTags.of(root)
+    objs = jsonld_objects(root, tags)
     ld = article_object(objs)
     ld_values = jsonld_fields(ld) if ld else {}
-    idx = meta_index(root)
-    meta_values = meta_fields(root, idx)
+    idx = meta_index(root, tags)
+    meta_values = meta_fields(root, idx, tags)
     page = PageQueries(root)
     if rules.drop_selectors:
         drop_nodes(root, rules.drop_selectors, page)
