@@ -109,12 +109,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--cprofile", action="store_true", help="print the top of a cProfile of the loop")
     ap.add_argument("--generic", action="store_true", help="also time the generic layer against trafilatura")
+    ap.add_argument("--cold", action="store_true", help="no warm-up round: the first page of each outlet pays for "
+                    "compiling its selectors, as in bench/run.py (use with --rounds 1)")
     ap.add_argument("--cpu", action="store_true", help="CPU time of this process instead of wall time (steadier "
                     "when other jobs share the machine)")
     a = ap.parse_args()
     pages = load_pages(a.generic)
     outlet_pages = [p for p in pages if p["spidercls"] is not None]
-    outlet_times(outlet_pages, 1)  # warm caches (imports, compiled selectors)
+    if not a.cold:
+        outlet_times(outlet_pages, 1)  # warm caches (imports, compiled selectors)
     if a.cprofile:
         prof = cProfile.Profile()
         prof.enable()

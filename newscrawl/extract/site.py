@@ -81,19 +81,45 @@ def is_xpath(query: str) -> bool:
     return query.startswith(("/", "./", "("))
 
 
-@dataclass(frozen=True)
 class SiteQuery:
-    """One outlet selector, compiled once: the lxml XPath and what the page must contain for it to match.
+    """One outlet selector: what a page must contain for it to match, and (built on first use) its lxml XPath.
 
     ``needs`` lists, per alternative of the query (CSS groups "a, b", XPath unions "a | b"), attribute-value
     substrings without which that alternative cannot match (".share" needs "share" in some attribute value).
     A query none of whose alternatives can match is not run: on a real page most fallback and drop selectors
     match nothing, and each run walks the whole tree. ``needs`` is None when the query cannot be read that way.
+    CSS is parsed once for both; the XPath is translated and compiled only when a page may match the query
+    (a process's first pages of an outlet pay for that, ~0.2 ms a selector, so unused fallbacks cost nothing).
     """
 
-    query: str
-    xpath: etree.XPath
-    needs: tuple[frozenset[str], ...] | None
+    __slots__ = ("query", "needs", "_groups", "_xpath")
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self._xpath: etree.XPath | None = None
+        self._groups: list[Any] | None = None
+        if is_xpath(query):
+            self.needs = _xpath_needs(query)
+        else:
+            try:
+                self._groups = css_parse(query)
+            except Exception:  # noqa: BLE001 - the translator reports bad CSS when the query is compiled
+                self.needs = None
+            else:
+                self.needs = tuple(frozenset(_tree_needs(g.parsed_tree)) for g in self._groups)
+
+    @property
+    def xpath(self) -> etree.XPath:
+        if self._xpath is None:
+            if is_xpath(self.query):
+                source = self.query
+            elif self._groups is not None:  # as HTMLTranslator.css_to_xpath, from the groups parsed above
+                source = " | ".join(_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True)
+                                    for g in self._groups)
+            else:
+                source = _CSS.css_to_xpath(self.query)  # raises the translator's error for bad CSS
+            self._xpath = etree.XPath(attribute_first(source), namespaces=_XPATH_NAMESPACES, smart_strings=False)
+        return self._xpath
 
     def __call__(self, node: Any) -> list[Any]:
         result = self.xpath(node)
@@ -102,12 +128,8 @@ class SiteQuery:
 
 @cache
 def compile_query(query: str) -> SiteQuery:
-    """A spider's selector (CSS with ``::text``/``::attr()``, or XPath) compiled for lxml, cached per string."""
-    if is_xpath(query):
-        xpath, needs = attribute_first(query), _xpath_needs(query)
-    else:
-        xpath, needs = attribute_first(_CSS.css_to_xpath(query)), _css_needs(query)
-    return SiteQuery(query, etree.XPath(xpath, namespaces=_XPATH_NAMESPACES, smart_strings=False), needs)
+    """A spider's selector (CSS with ``::text``/``::attr()``, or XPath) for lxml, cached per string."""
+    return SiteQuery(query)
 
 
 # Translated CSS tests an attribute on every element of a step ("descendant-or-self::*[@id = 'x']"): libxml2
@@ -142,14 +164,6 @@ def _attribute_step(m: re.Match[str]) -> str:
 def attribute_first(xpath: str) -> str:
     """The same XPath with single-attribute element tests rewritten to select the attribute first."""
     return _ATTR_STEP.sub(_attribute_step, xpath)
-
-
-def _css_needs(query: str) -> tuple[frozenset[str], ...] | None:
-    try:
-        groups = css_parse(query)
-    except Exception:  # noqa: BLE001 - the translator reports bad CSS when the query is compiled
-        return None
-    return tuple(frozenset(_tree_needs(g.parsed_tree)) for g in groups)
 
 
 def _tree_needs(tree: Any) -> set[str]:
