@@ -1,6 +1,8 @@
 """The fast paths of extraction give the same answers as the straightforward ones they replace."""
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from parsel.csstranslator import HTMLTranslator
 
 from newscrawl import mojibake
 from newscrawl import processors as p
-from newscrawl.extract import extract_article
+from newscrawl.extract import _without_name, extract_article
 from newscrawl.extract.site import PageQueries, SiteRules, attribute_first, compile_query, site_values
 from newscrawl.extract.structured import PageTags, jsonld_objects, meta_fields, meta_index
 from newscrawl.items import Article
@@ -131,3 +133,24 @@ def test_site_values_take_a_selector_or_a_tree() -> None:
     assert site_values(Selector(text=html).root, rules, "https://x.example/") == expected
     result = extract_article(Selector(text=html), "https://x.example/a", rules)
     assert result.item["headline"] == "Head line" and result.item["provenance"]["body"] == "site"
+
+
+def _strip_name_by_regex(title: str, name: str) -> str | None:
+    m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I) or \
+        re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
+    return m.group(1) if m else None
+
+
+def test_outlet_name_is_stripped_from_titles_as_the_patterns_would() -> None:
+    rng = random.Random(7)
+    alphabet = [*"ab AB|-:\n\t\x1c.", "–", "·", "é"]
+    for _ in range(5000):
+        name = rng.choice(["BBC News", "dw.com", "AP", "Voice of America (VOA News)", "x|y", "N-TV"])
+        cased = "".join(c.upper() if rng.random() < 0.3 else c for c in name)
+        noise = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(2)]
+        title = rng.choice([
+            noise[0] + rng.choice([" | ", " - ", "  :\n ", " – ", "|", " :: "]) + cased + rng.choice(["", " ", "\n"]),
+            cased + rng.choice([" | ", " · ", "|", "\t-\t"]) + noise[0] + rng.choice(["", "\n", "\nz"]),
+            noise[0] + cased + noise[1],
+        ])
+        assert _without_name(title, name) == _strip_name_by_regex(title, name), (title, name)

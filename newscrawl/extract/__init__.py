@@ -73,13 +73,49 @@ def _strip_site_suffix(title: str | None, site_names: list[str]) -> str | None:
     for name in site_names:
         if not name:
             continue
-        m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I)
-        if m:
-            return m.group(1)
-        m = re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
-        if m:
-            return m.group(1)
+        stripped = _without_name(title, name)
+        if stripped is not None:
+            return stripped
     return title
+
+
+_TITLE_SEPARATORS = frozenset("|-–—:·•")
+
+
+def _without_name(title: str, name: str) -> str | None:
+    """The title without "<sep> name" at its end, else without "name <sep>" at its start, else None.
+
+    Exactly what re.match(rf"^(.*\\S)\\s+[|\\-–—:·•]\\s+{re.escape(name)}\\s*$", title, re.I), then
+    re.match(rf"^{re.escape(name)}\\s+[|\\-–—:·•]\\s+(\\S.*)$", title, re.I) capture. ASCII text (nearly every
+    title) is matched with string operations: compiling those two patterns for each outlet name cost more than
+    the rest of the headline work on the first page of every outlet."""
+    if not (title.isascii() and name.isascii()) or name != name.strip():
+        m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I) or \
+            re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
+        return m.group(1) if m else None
+    lowered, key = title.lower(), name.lower()
+    end = len(title.rstrip())
+    if end > len(key) and lowered[end - len(key):end] == key:
+        before = title[:end - len(key)]
+        head = before.rstrip()
+        if len(head) < len(before) and head and head[-1] in _TITLE_SEPARATORS:
+            rest = head[:-1]
+            headline = rest.rstrip()
+            if len(headline) < len(rest) and headline and "\n" not in headline:
+                return headline
+    if lowered.startswith(key):
+        after = title[len(key):]
+        tail = after.lstrip()
+        if len(tail) < len(after) and tail and tail[0] in _TITLE_SEPARATORS:
+            rest = tail[1:]
+            headline = rest.lstrip()
+            if len(headline) < len(rest) and headline:
+                cut = headline.find("\n")
+                if cut == -1:
+                    return headline
+                if cut == len(headline) - 1:  # "$" also matches just before a final newline
+                    return headline[:-1]
+    return None
 
 
 _VISIBLE_PARAGRAPH_TEXT = etree.XPath(
