@@ -7,9 +7,11 @@ Outlets subclass ArticleLoader only when they need a different processor for one
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from itemloaders.processors import Identity, MapCompose, TakeFirst
+from itemloaders.utils import arg_to_iter, get_func_args
 from scrapy.loader import ItemLoader
 
 from newscrawl import processors as p
@@ -108,3 +110,75 @@ class ArticleLoader(ItemLoader):
     body_out = Identity()
     provenance_in = Identity()
     word_count_in = Identity()
+
+
+def _wants_context(function: Any) -> bool:
+    return "loader_context" in get_func_args(function)
+
+
+@cache
+def _field_processors(loader_class: type[ItemLoader], field: str, kind: str) -> tuple[Any, bool, tuple[Any, ...]]:
+    """(processor, whether it takes loader_context, MapCompose functions or ()) of one loader class and field.
+
+    Resolved as ItemLoader resolves them (``<field>_in``/``<field>_out``, the Item field's metadata, the
+    class default) and inspected once per class, not on every value."""
+    loader = loader_class(item=loader_class.default_item_class())
+    proc = loader.get_input_processor(field) if kind == "in" else loader.get_output_processor(field)
+    functions: tuple[Any, ...] = ()
+    if type(proc) is MapCompose and not proc.default_loader_context:
+        functions = tuple((f, _wants_context(f)) for f in proc.functions)
+    return proc, _wants_context(proc), functions
+
+
+class ArticleBuilder:
+    """What an ArticleLoader collects and loads, without ItemLoader's per-value overhead.
+
+    Same processors and the same results as ``loader_class(item=Article(), **context)`` with ``add_value``,
+    ``get_collected_values`` and ``load_item`` (extraction calls only those, ~15 times a page): processors
+    are resolved and inspected once per loader class, and MapCompose chains are applied directly instead
+    of re-wrapping every function for every value. Spiders' ``loader_class`` subclasses work unchanged.
+    """
+
+    def __init__(self, loader_class: type[ArticleLoader] = ArticleLoader, *, item: Article | None = None,
+                 **context: Any) -> None:
+        self.loader_class = loader_class
+        self.item = item if item is not None else loader_class.default_item_class()
+        context.setdefault("selector", None)
+        context["item"] = self.item
+        self.context = context
+        self._values: dict[str, list[Any]] = {}
+
+    def _apply(self, field: str, kind: str, value: Any) -> Any:
+        proc, wants_context, functions = _field_processors(self.loader_class, field, kind)
+        try:
+            if not functions:
+                return proc(value, loader_context=self.context) if wants_context else proc(value)
+            values = arg_to_iter(value)
+            for function, function_wants_context in functions:
+                next_values: list[Any] = []
+                for v in values:
+                    next_values += arg_to_iter(function(v, loader_context=self.context) if function_wants_context
+                                               else function(v))
+                values = next_values
+            return values
+        except Exception as e:
+            raise ValueError(f"Error with {'input' if kind == 'in' else 'output'} processor: field={field!r} "
+                             f"value={value!r} error='{type(e).__name__}: {e!s}'") from e
+
+    def add_value(self, field: str, value: Any) -> ArticleBuilder:
+        if value is None:
+            return self
+        processed = self._apply(field, "in", arg_to_iter(value))
+        if processed:
+            self._values.setdefault(field, []).extend(arg_to_iter(processed))
+        return self
+
+    def get_collected_values(self, field: str) -> list[Any]:
+        return self._values.get(field, [])
+
+    def load_item(self) -> Article:
+        for field, values in self._values.items():
+            value = self._apply(field, "out", values)
+            if value is not None:
+                self.item[field] = value
+        return self.item

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ftfy
 from dateutil import parser as _du_parser
-from ftfy.badness import is_bad
 from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
 from w3lib.url import safe_url_string, url_query_cleaner
+
+from newscrawl.mojibake import is_bad
 
 __all__ = [
     "AGENCY_NAMES",
@@ -68,7 +69,8 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 )
 # ftfy costs ~0.3 ms a paragraph and is the largest cost per item; it only changes text that has control,
 # C1 or ligature characters, or that its own mojibake detector (is_bad, the gate ftfy itself applies before
-# re-decoding) flags. Plain ASCII and clean Unicode text skip it.
+# re-decoding) flags. Plain ASCII and clean Unicode text skip it. The detector is newscrawl.mojibake's windowed
+# version of ftfy's (same answers; ftfy's full regex search alone cost ~0.1 ms a non-ASCII paragraph).
 _FTFY_HINT_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufb00-\ufb06]")
 # Only strip "markup" that looks like a real tag, so "a < b and c > d" survives.
 _TAG_HINT_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<!--")
@@ -99,13 +101,14 @@ def _fix_surrogates(text: str) -> str:
     return _LONE_SURROGATE_RE.sub("\ufffd", text)
 
 
-# Text is cleaned more than once on its way through a crawl: extraction cleans paragraphs and fields, and the
-# clean pipeline cleans every item again whatever produced it. A bounded memo makes the repeat a dict lookup
-# (~40 % of the clean stage's CPU). It maps an input to its output (a pure function cache), and an output to
-# itself only when a second pass provably leaves it unchanged: no "&" or "<" (decoding "&amp;lt;" twice would
-# give "<"), and ftfy was not needed. So results never depend on what was cleaned before.
-_CLEAN_MEMO: dict[str, str | None] = {}
-_CLEAN_MEMO_MAX = 20_000  # a few hundred items: extraction and the clean stage of one item are close in time
+# clean_text is pure, and a value is usually cleaned several times on its way to the feed (the site layer, the
+# loader's input processor, clean_paragraphs, the clean pipeline). Results are remembered by input; an output
+# proven to be its own cleaned form is remembered too, so the later passes are lookups. Bounded by characters
+# held (a few MB), cleared when full.
+_CLEANED: dict[str, str | None] = {}
+_CLEANED_MAX_CHARS = 2_000_000
+_cleaned_chars = 0
+_MISSING = object()
 
 
 def clean_text(value: str | None) -> str | None:
@@ -114,12 +117,40 @@ def clean_text(value: str | None) -> str | None:
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    elif not isinstance(value, str):
-        value = str(value)
-    try:
-        return _CLEAN_MEMO[value]
-    except KeyError:
-        pass
+    elif type(value) is not str:
+        value = str.__str__(value) if isinstance(value, str) else str(value)  # lxml's smart strings pin their tree
+    known = _CLEANED.get(value, _MISSING)
+    if known is not _MISSING:
+        return known  # type: ignore[return-value]
+    text = _clean_text(value)
+    global _cleaned_chars
+    if _cleaned_chars > _CLEANED_MAX_CHARS:
+        _CLEANED.clear()
+        _cleaned_chars = 0
+    _CLEANED[value] = text
+    _cleaned_chars += len(value)
+    if text is not None and text != value and _is_clean(text):
+        _CLEANED[text] = text
+        _cleaned_chars += len(text)
+    return text
+
+
+def clear_clean_text_cache() -> None:
+    """Forget remembered clean_text results (bench scripts measure first passes with it)."""
+    global _cleaned_chars
+    _CLEANED.clear()
+    _cleaned_chars = 0
+
+
+def _is_clean(text: str) -> bool:
+    """Whether _clean_text(text) == text, for an output of _clean_text (so: no odd whitespace or invisible
+    characters left). Each check is the condition under which one step of _clean_text leaves text as it is."""
+    if "<" in text or "&" in text or _FTFY_HINT_RE.search(text) or _LONE_SURROGATE_RE.search(text):
+        return False
+    return text.isascii() or (not is_bad(text) and unicodedata.is_normalized("NFC", text))
+
+
+def _clean_text(value: str) -> str | None:
     text = _fix_surrogates(value)
     if "<" in text and _TAG_HINT_RE.search(text):
         text = remove_tags_with_content(text, ("script", "style"))
@@ -129,18 +160,11 @@ def clean_text(value: str | None) -> str | None:
     if "&" in text:
         # remove_illegal=False keeps unknown "&foo;" as written instead of deleting it.
         text = replace_entities(text, remove_illegal=False)
-    fixed = bool(_FTFY_HINT_RE.search(text) or (not text.isascii() and is_bad(text)))
-    if fixed:
+    if _FTFY_HINT_RE.search(text) or (not text.isascii() and is_bad(text)):
         text = ftfy.fix_text(text, _FTFY_CONFIG)  # "donâ€™t" -> "don’t", "CopyrightÂ©" -> "Copyright©"
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE_RE.sub("", text)
-    text = " ".join(text.split()) or None  # str.split() splits on what \s matches, 3x faster than _WS_RE.sub
-    if len(_CLEAN_MEMO) >= _CLEAN_MEMO_MAX:
-        _CLEAN_MEMO.clear()  # bounded memory over a long crawl
-    _CLEAN_MEMO[value] = text
-    if text is not None and not fixed and "&" not in text and "<" not in text:
-        _CLEAN_MEMO[text] = text
-    return text
+    return " ".join(text.split()) or None  # str.split() splits on what \s matches: 3x faster than _WS_RE.sub
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:

@@ -13,12 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl import processors as p
 from newscrawl.extract.pagetype import classify_page
-from newscrawl.extract.site import SiteRules, drop_nodes, element_text, site_values
+from newscrawl.extract.site import PageQueries, SiteRules, drop_nodes, element_text, site_values
 from newscrawl.extract.structured import (
+    PageTags,
     article_object,
     jsonld_fields,
     jsonld_objects,
@@ -27,7 +29,7 @@ from newscrawl.extract.structured import (
     types_of,
 )
 from newscrawl.items import Article
-from newscrawl.loaders import ArticleLoader
+from newscrawl.loaders import ArticleBuilder, ArticleLoader
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +73,59 @@ def _strip_site_suffix(title: str | None, site_names: list[str]) -> str | None:
     for name in site_names:
         if not name:
             continue
-        m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I)
-        if m:
-            return m.group(1)
-        m = re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
-        if m:
-            return m.group(1)
+        stripped = _without_name(title, name)
+        if stripped is not None:
+            return stripped
     return title
 
 
-def _body_is_complete(body: str | None, sel: Selector) -> bool:
+_TITLE_SEPARATORS = frozenset("|-–—:·•")
+
+
+def _without_name(title: str, name: str) -> str | None:
+    """The title without "<sep> name" at its end, else without "name <sep>" at its start, else None.
+
+    Exactly what re.match(rf"^(.*\\S)\\s+[|\\-–—:·•]\\s+{re.escape(name)}\\s*$", title, re.I), then
+    re.match(rf"^{re.escape(name)}\\s+[|\\-–—:·•]\\s+(\\S.*)$", title, re.I) capture. ASCII text (nearly every
+    title) is matched with string operations: compiling those two patterns for each outlet name cost more than
+    the rest of the headline work on the first page of every outlet."""
+    if not (title.isascii() and name.isascii()) or name != name.strip():
+        m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I) or \
+            re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
+        return m.group(1) if m else None
+    lowered, key = title.lower(), name.lower()
+    end = len(title.rstrip())
+    if end > len(key) and lowered[end - len(key):end] == key:
+        before = title[:end - len(key)]
+        head = before.rstrip()
+        if len(head) < len(before) and head and head[-1] in _TITLE_SEPARATORS:
+            rest = head[:-1]
+            headline = rest.rstrip()
+            if len(headline) < len(rest) and headline and "\n" not in headline:
+                return headline
+    if lowered.startswith(key):
+        after = title[len(key):]
+        tail = after.lstrip()
+        if len(tail) < len(after) and tail and tail[0] in _TITLE_SEPARATORS:
+            rest = tail[1:]
+            headline = rest.lstrip()
+            if len(headline) < len(rest) and headline:
+                cut = headline.find("\n")
+                if cut == -1:
+                    return headline
+                if cut == len(headline) - 1:  # "$" also matches just before a final newline
+                    return headline[:-1]
+    return None
+
+
+_VISIBLE_PARAGRAPH_TEXT = etree.XPath(
+    "//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]", smart_strings=False)
+_ALL_TEXT = etree.XPath(".//text()", smart_strings=False)
+_ARTICLE_H1 = etree.XPath("//article//h1 | //main//h1")
+_H1 = etree.XPath("//h1")
+
+
+def _body_is_complete(body: str | None, root: Any) -> bool:
     """A JSON-LD articleBody is usually a teaser cut at N characters: trust it only when it does not
     end in an ellipsis and is at least as long as the visible text of the page's <p> elements."""
     if not body or len(body) < 200:
@@ -88,8 +133,7 @@ def _body_is_complete(body: str | None, sel: Selector) -> bool:
     tail = body.rstrip()[-3:]
     if tail.endswith(("…", "...", "[…]")):
         return False
-    paragraphs = sel.xpath("//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]")
-    visible = sum(len(" ".join(x.xpath(".//text()").getall())) for x in paragraphs)
+    visible = sum(len(" ".join(_ALL_TEXT(x))) for x in _VISIBLE_PARAGRAPH_TEXT(root))
     return len(body) >= 0.7 * visible
 
 
@@ -131,7 +175,7 @@ def _is_brand(name: str, brands: set[str]) -> bool:
     return False
 
 
-def _visible_headline(sel: Selector, structured: list[str | None]) -> str | None:
+def _visible_headline(root: Any, structured: list[str | None]) -> str | None:
     """The page's own <h1>, when structured data corroborates it.
 
     SEO titles in JSON-LD/og:title often differ from what readers see ("Kollaps der Silicon Valley
@@ -141,10 +185,10 @@ def _visible_headline(sel: Selector, structured: list[str | None]) -> str | None
     titles = [t for t in structured if t]
     if not titles:
         return None
-    h1s = sel.xpath("//article//h1 | //main//h1") or sel.xpath("//h1")
+    h1s = _ARTICLE_H1(root) or _H1(root)
     if not h1s:
         return None
-    text = _heading_text(h1s[0].root)
+    text = _heading_text(h1s[0])
     if not text or not 10 <= len(text) <= 300:
         return None
     words = {w.casefold() for w in _TOKENS.findall(text)}
@@ -179,7 +223,7 @@ def _heading_text(h1: Any) -> str | None:
     return p.clean_text(re.sub(r"\s+([:,])", r"\1", text))
 
 
-def _fill_date(loader: ArticleLoader, name: str, layers: list[tuple[str, Callable[[str], Any]]],
+def _fill_date(loader: ArticleBuilder, name: str, layers: list[tuple[str, Callable[[str], Any]]],
                rules: SiteRules, provenance: dict[str, str]) -> None:
     """Dates: the first layer with a full timestamp (time and offset) wins; a bare date only when no
     layer has better. E.g. JSON-LD "2023-04-28 18:11:01.0" (no zone: only a date) loses to the meta
@@ -223,14 +267,17 @@ def extract_article(
 ) -> Extraction:
     """Extract one page that was parsed once into ``sel``. Mutates ``sel``'s tree (drop_selectors)."""
     hint = hint or {}
-    objs = jsonld_objects(sel)
+    root = sel.root
+    tags = PageTags.of(root)
+    objs = jsonld_objects(root, tags)
     ld = article_object(objs)
     ld_values = jsonld_fields(ld) if ld else {}
-    idx = meta_index(sel)
-    meta_values = meta_fields(sel, idx)
+    idx = meta_index(root, tags)
+    meta_values = meta_fields(root, idx, tags)
+    page = PageQueries(root)
     if rules.drop_selectors:
-        drop_nodes(sel, rules.drop_selectors)
-    site = site_values(sel, rules, url) if rules.selectors else {}
+        drop_nodes(root, rules.drop_selectors, page)
+    site = site_values(root, rules, url, page) if rules.selectors else {}
     if rules.publisher:
         # the outlet's own name, not whatever its JSON-LD says this week ("AP News" vs "Associated Press")
         site.setdefault("publisher", rules.publisher)
@@ -240,14 +287,14 @@ def extract_article(
     def generic(key: str) -> Any:
         if "meta" not in generic_cache:
             from newscrawl.extract.generic import generic_metadata
-            generic_cache["meta"] = generic_metadata(sel.root, url, html=html) or {}
+            generic_cache["meta"] = generic_metadata(root, url, html=html) or {}
         return generic_cache["meta"].get({"published_at": "published"}.get(key, key))
 
     site_names = [n for n in (meta_values.get("publisher"), ld_values.get("publisher"), rules.publisher) if n]
     brands = _brand_keys(site_names, url)
     meta_values["headline"] = _strip_site_suffix(meta_values.get("headline"), site_names)
 
-    loader = loader_class(item=Article(), selector=sel, base_url=url, timezone=rules.timezone)
+    loader = ArticleBuilder(loader_class, item=Article(), selector=sel, base_url=url, timezone=rules.timezone)
     provenance: dict[str, str] = {}
 
     layers: list[tuple[str, Callable[[str], Any]]] = [
@@ -259,7 +306,7 @@ def extract_article(
         ("generic", generic),
     ]
     if not site.get("headline"):
-        visible = _visible_headline(sel, [ld_values.get("headline"), meta_values.get("headline")])
+        visible = _visible_headline(root, [ld_values.get("headline"), meta_values.get("headline")])
         if visible:
             loader.add_value("headline", visible)
             provenance["headline"] = "generic"
@@ -296,11 +343,11 @@ def extract_article(
     body_layer, paragraphs = None, []
     if site.get("body"):
         body_layer, paragraphs = "site", site["body"]
-    elif _body_is_complete(ld_values.get("body"), sel):
+    elif _body_is_complete(ld_values.get("body"), root):
         body_layer, paragraphs = "jsonld", p.split_paragraphs(ld_values["body"].replace("\r", ""))
     else:
         from newscrawl.extract.generic import generic_body
-        paragraphs = generic_body(sel.root, url, html=html)
+        paragraphs = generic_body(root, url, html=html)
         body_layer = "generic" if paragraphs else None
     paragraphs = p.clean_paragraphs(paragraphs)
 

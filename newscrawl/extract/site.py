@@ -19,10 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
+from cssselect import parse as css_parse
+from cssselect import parser as css_parser
+from lxml import etree
 from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 
 from newscrawl.processors import clean_text
 
@@ -39,10 +43,16 @@ class SiteRules:
     publisher: str | None = None
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     drop_selectors: tuple[str, ...] = ()
-    boilerplate: tuple[re.Pattern[str], ...] = ()
+    boilerplate_patterns: tuple[str | re.Pattern[str], ...] = ()  # as the outlet declares them
     timezone: str | None = None
     language: str | None = None
     hooks: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+    @cached_property
+    def boilerplate(self) -> tuple[re.Pattern[str], ...]:
+        """The outlet's whole-paragraph boilerplate regexes, compiled (case-insensitive) on first use: only the
+        clean pipeline reads them, so extraction does not pay for compiling them (~3 ms an outlet)."""
+        return tuple(re.compile(p, re.I) if isinstance(p, str) else p for p in self.boilerplate_patterns)
 
     @classmethod
     def of(cls, spider: Any) -> SiteRules:
@@ -61,16 +71,221 @@ def _rules_for_class(spidercls: type) -> SiteRules:
         publisher=getattr(spidercls, "publisher", None),
         selectors=selectors,
         drop_selectors=tuple(getattr(spidercls, "drop_selectors", ()) or ()),
-        boilerplate=tuple(re.compile(p, re.I) if isinstance(p, str) else p
-                          for p in getattr(spidercls, "boilerplate", ()) or ()),
+        boilerplate_patterns=tuple(getattr(spidercls, "boilerplate", ()) or ()),
         timezone=getattr(spidercls, "timezone", None),
         language=getattr(spidercls, "language", None),
         hooks=hooks,
     )
 
 
+_XPATH_NAMESPACES = {"re": "http://exslt.org/regular-expressions"}  # as parsel registers them
+_CSS = HTMLTranslator()
+
+
+def is_xpath(query: str) -> bool:
+    return query.startswith(("/", "./", "("))
+
+
+class SiteQuery:
+    """One outlet selector: what a page must contain for it to match, and (built on first use) its lxml XPath.
+
+    ``needs`` lists, per alternative of the query (CSS groups "a, b", XPath unions "a | b"), attribute-value
+    substrings without which that alternative cannot match (".share" needs "share" in some attribute value).
+    A query none of whose alternatives can match is not run: on a real page most fallback and drop selectors
+    match nothing, and each run walks the whole tree. ``needs`` is None when the query cannot be read that way.
+    CSS is parsed once for both; the XPath is translated and compiled only when a page may match the query
+    (a process's first pages of an outlet pay for that, ~0.2 ms a selector, so unused fallbacks cost nothing).
+    """
+
+    __slots__ = ("query", "needs", "_groups", "_xpath")
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self._xpath: etree.XPath | None = None
+        self._groups: list[Any] | None = None
+        if is_xpath(query):
+            self.needs = _xpath_needs(query)
+        else:
+            try:
+                self._groups = css_parse(query)
+            except Exception:  # noqa: BLE001 - the translator reports bad CSS when the query is compiled
+                self.needs = None
+            else:
+                self.needs = tuple(frozenset(_tree_needs(g.parsed_tree)) for g in self._groups)
+
+    @property
+    def xpath(self) -> etree.XPath:
+        if self._xpath is None:
+            if is_xpath(self.query):
+                source = self.query
+            elif self._groups is not None:  # as HTMLTranslator.css_to_xpath, from the groups parsed above
+                source = " | ".join(_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True)
+                                    for g in self._groups)
+            else:
+                source = _CSS.css_to_xpath(self.query)  # raises the translator's error for bad CSS
+            self._xpath = etree.XPath(attribute_first(source), namespaces=_XPATH_NAMESPACES, smart_strings=False)
+        return self._xpath
+
+    def __call__(self, node: Any) -> list[Any]:
+        result = self.xpath(node)
+        return result if isinstance(result, list) else [result]
+
+
+@cache
+def compile_query(query: str) -> SiteQuery:
+    """A spider's selector (CSS with ``::text``/``::attr()``, or XPath) for lxml, cached per string."""
+    return SiteQuery(query)
+
+
+# Translated CSS tests an attribute on every element of a step ("descendant-or-self::*[@id = 'x']"): libxml2
+# evaluates that predicate on each of the page's ~1,000 elements. Selecting the attribute and going back to its
+# element ("descendant-or-self::*/@id[. = 'x']/..") tests only the elements that have the attribute, and
+# gives the same elements in the same order. Only a step whose whole predicate is about one attribute is
+# rewritten, never one followed by another predicate (a position). Hand-written XPath steps
+# ("//div[@property='articleBody']") get the same treatment.
+_QUOTED = r"(?:'[^']*'|\"[^\"]*\")"
+_ATTR_STEP = re.compile(
+    r"(?P<step>(?:descendant-or-self|descendant|child)::|//)(?P<name>\*|[\w-]+)"
+    rf"\[\s*@(?P<attr>[\w-]+)\s*(?:=\s*(?P<value>{_QUOTED})|and (?P<test>(?:[^\[\]'\"]|{_QUOTED})*))\s*\](?!\[)")
+_TOKENS_OUTSIDE_QUOTES = re.compile(rf"{_QUOTED}|[^'\"]+")
+
+
+def _attribute_step(m: re.Match[str]) -> str:
+    step, name, attr = m.group("step"), m.group("name"), m.group("attr")
+    if m.group("value") is not None:
+        return f"{step}{name}/@{attr}[. = {m.group('value')}]/.."
+    own = re.compile(rf"@{re.escape(attr)}(?![\w-])")
+    test = []
+    for token in _TOKENS_OUTSIDE_QUOTES.findall(m.group("test")):
+        if token[0] not in "'\"":
+            token = own.sub(".", token)
+            # only functions of this one attribute: no other attribute, path, axis, variable or parent
+            if any(x in token for x in ("@", "/", "::", "$", "..")):
+                return m.group(0)
+        test.append(token)
+    return f"{step}{name}/@{attr}[{''.join(test)}]/.."
+
+
+def attribute_first(xpath: str) -> str:
+    """The same XPath with single-attribute element tests rewritten to select the attribute first."""
+    return _ATTR_STEP.sub(_attribute_step, xpath)
+
+
+def _tree_needs(tree: Any) -> set[str]:
+    """Literal attribute-value substrings a cssselect tree requires (negations and :has() contribute none)."""
+    if isinstance(tree, css_parser.Class):
+        return _tree_needs(tree.selector) | {tree.class_name}
+    if isinstance(tree, css_parser.Hash):
+        return _tree_needs(tree.selector) | {tree.id}
+    if isinstance(tree, css_parser.Attrib):
+        need = _tree_needs(tree.selector)
+        value = tree.value.value if tree.value is not None else None
+        if tree.operator in ("=", "~=", "|=", "^=", "$=", "*=") and value and tree.flag != "i":
+            need.add(value)
+        return need
+    if isinstance(tree, css_parser.CombinedSelector):
+        return _tree_needs(tree.selector) | _tree_needs(tree.subselector)
+    selector = getattr(tree, "selector", None)
+    return _tree_needs(selector) if selector is not None else set()
+
+
+# Constructs under which an attribute test is no longer required for a match (negation, disjunction,
+# counting, comparisons, variables): XPath queries using any of them are always run.
+_XPATH_UNSAFE = re.compile(r"not\(|!=|\bor\b|count\(|sum\(|boolean\(|true\(|false\(|string-length|lang\(|[<>$]|=\s*0")
+_XPATH_ATTR_LITERAL = re.compile(
+    r"""@[\w:.-]+\s*=\s*(?:'([^']*)'|"([^"]*)")"""
+    r"""|(?:contains|starts-with)\(\s*@[\w:.-]+\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)"""
+    # the class-token idiom: contains(concat(' ', normalize-space(@class), ' '), ' name ')
+    r"""|contains\(concat\(' ', (?:normalize-space\()?@[\w:.-]+\)?, ' '\), ' ([^'\s]+) '\)""")
+
+
+def _xpath_needs(query: str) -> tuple[frozenset[str], ...] | None:
+    branches = _split_union(query)
+    if branches is None:
+        return None
+    out = []
+    for branch in branches:
+        if _XPATH_UNSAFE.search(branch):
+            return None
+        out.append(frozenset(v for m in _XPATH_ATTR_LITERAL.finditer(branch) for v in m.groups() if v))
+    return tuple(out)
+
+
+def _split_union(query: str) -> list[str] | None:
+    """Top-level "|" alternatives of an XPath (outside brackets and string literals)."""
+    branches, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(query):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            branches.append(query[start:i])
+            start = i + 1
+    if quote or depth:
+        return None
+    branches.append(query[start:])
+    return branches
+
+
+class PageQueries:
+    """Runs compiled site queries on one parsed page, skipping those the page cannot match.
+
+    The page's attribute values are read once, as one string, the first time a query's needs are checked.
+    Nodes removed later only shrink the page, so that text stays a valid superset for every later query.
+    """
+
+    # EXSLT str:concat joins in C (no Python string per attribute). No separator: a literal can only be found
+    # across two values by accident, which runs a query for nothing, never skips one that could match.
+    _ATTRIBUTE_VALUES = etree.XPath("str:concat(//@*)", namespaces={"str": "http://exslt.org/strings"})
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self._attribute_text: str | None = None
+        self._results: dict[str, list[Any]] = {}
+
+    def may_match(self, q: SiteQuery) -> bool:
+        if not q.needs:
+            return True
+        if self._attribute_text is None:
+            try:
+                self._attribute_text = str(self._ATTRIBUTE_VALUES(self.root))
+            except (etree.XPathError, TypeError, ValueError):  # not an lxml tree: run every query
+                return True
+        text = self._attribute_text
+        return any(all(lit in text for lit in alternative) for alternative in q.needs)
+
+    def run(self, query: str, node: Any = None) -> list[Any]:
+        """Results of one selector (lxml elements and strings) on the page or under ``node``."""
+        q = compile_query(query)
+        if not self.may_match(q):
+            return []
+        return q(self.root if node is None else node)
+
+    def first(self, queries: tuple[str, ...] | None, node: Any = None) -> list[Any]:
+        """Results of the first of ``queries`` that matches anything (a field's fallbacks, in order).
+
+        Page-level results are kept for the page: outlets read one block for several fields (a byline for
+        authors, dateline and wire source). Callers that change the tree use ``run``, which keeps nothing."""
+        for query in queries or ():
+            if node is None:
+                found = self._results.get(query)
+                if found is None:
+                    found = self._results[query] = self.run(query)
+            else:
+                found = self.run(query, node)
+            if found:
+                return found
+        return []
+
+
 def select(sel: Selector, query: str) -> SelectorList:
-    if query.startswith(("/", "./", "(")):
+    """One selector through parsel (CSS unless it looks like XPath); extraction itself uses compile_query."""
+    if is_xpath(query):
         return sel.xpath(query)
     return sel.css(query)
 
@@ -117,19 +332,28 @@ def element_text(el: Any, skip: frozenset[Any] | set[Any] = frozenset(), *, sepa
     return text
 
 
-def node_text(node: Selector) -> str:
-    """Visible text of an element (or the string itself for ::text / ::attr results)."""
-    if isinstance(node.root, str):
-        return node.root
-    return element_text(node.root)
+def node_text(node: Any) -> str:
+    """Visible text of an element (or the string itself for ``::text`` / ``::attr`` results); a parsel
+    Selector or what lxml returned."""
+    if isinstance(node, Selector):
+        node = node.root
+    if isinstance(node, str):
+        return node
+    if not hasattr(node, "iter"):
+        return "" if node is None else str(node)
+    return element_text(node)
 
 
-def drop_nodes(sel: Selector, queries: tuple[str, ...]) -> int:
+def _root(sel: Any) -> Any:
+    return sel.root if isinstance(sel, Selector) else sel
+
+
+def drop_nodes(sel: Any, queries: tuple[str, ...], page: PageQueries | None = None) -> int:
     """Remove boilerplate blocks from the parsed tree, in place, before any layer reads it."""
+    page = page or PageQueries(_root(sel))
     removed = 0
     for q in queries:
-        for node in select(sel, q):
-            el = node.root
+        for el in page.run(q):
             parent = el.getparent() if hasattr(el, "getparent") else None
             if parent is not None:
                 # keep the tail text (it belongs to the parent), drop the element
@@ -144,28 +368,27 @@ def drop_nodes(sel: Selector, queries: tuple[str, ...]) -> int:
     return removed
 
 
-def first_match(sel: Selector, queries: tuple[str, ...]) -> SelectorList | None:
-    for q in queries:
-        found = select(sel, q)
-        if found:
-            return found
-    return None
+def first_match(sel: Any, queries: tuple[str, ...]) -> list[Any] | None:
+    """Results (lxml elements and strings) of the first query that matches under ``sel``, or None."""
+    found = PageQueries(_root(sel)).first(queries)
+    return found or None
 
 
-def site_values(sel: Selector, rules: SiteRules, base_url: str) -> dict[str, Any]:
+def site_values(sel: Any, rules: SiteRules, base_url: str, page: PageQueries | None = None) -> dict[str, Any]:
     """Raw field values from the outlet's selectors (hooks applied)."""
+    page = page or PageQueries(_root(sel))
     out: dict[str, Any] = {}
     for fieldname, queries in rules.selectors.items():
-        found = first_match(sel, queries)
-        if found is None:
+        if fieldname in ("image_caption", "image_credit"):
+            continue  # read per figure by figure_image
+        found = page.first(queries)
+        if not found:
             continue
         if fieldname == "body":
             value: Any = [t for t in (clean_text(node_text(n)) for n in found) if t]
         elif fieldname == "images":
-            value = [img for img in (figure_image(n, base_url, rules.selectors.get("image_caption"),
-                                                  rules.selectors.get("image_credit")) for n in found) if img]
-        elif fieldname in ("image_caption", "image_credit"):
-            continue  # read per figure by figure_image
+            caption_q, credit_q = rules.selectors.get("image_caption"), rules.selectors.get("image_credit")
+            value = [img for img in (figure_image(n, base_url, caption_q, credit_q, page=page) for n in found) if img]
         elif fieldname == "section":  # breadcrumbs "World > Europe": the top-level section
             value = next((t for t in (clean_text(node_text(n)) for n in found) if t), None)
         elif fieldname in ("authors", "tags"):
@@ -199,35 +422,52 @@ def widest_candidate(srcset: str) -> str | None:
     return best
 
 
-def figure_image(node: Selector, base_url: str, caption_q: tuple[str, ...] | None = None,
-                 credit_q: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+_SRC_QUERIES = tuple(etree.XPath(q, smart_strings=False)
+                     for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src"))
+_SRCSET_QUERIES = tuple(etree.XPath(q, smart_strings=False) for q in (".//img/@srcset", ".//source/@srcset", "./@srcset"))
+_FIGCAPTION = etree.XPath(".//figcaption")
+_ALT = etree.XPath(".//img/@alt | ./@alt", smart_strings=False)
+_CREDIT_TEXT = etree.XPath(".//*[contains(@class, 'credit') or contains(@class, 'copyright')]//text()",
+                           smart_strings=False)
+
+
+def _first_value(query: etree.XPath, el: Any) -> str | None:
+    found = query(el)
+    return found[0] if found else None
+
+
+def figure_image(node: Any, base_url: str, caption_q: tuple[str, ...] | None = None,
+                 credit_q: tuple[str, ...] | None = None, *, page: PageQueries | None = None) -> dict[str, Any] | None:
     """{url, caption, credit} from a <figure> (or an <img> itself). An outlet may name where the caption and
     the credit live inside its figures (``image_caption`` / ``image_credit`` selectors, relative to the figure),
     e.g. NPR's ``div.caption`` or BBC's bare credit ``<span>``."""
+    el = _root(node)
+    if not hasattr(el, "iter"):
+        return None
+    page = page or PageQueries(el)
     src = None
-    for q in ("./@src", "./@data-src", ".//img/@src", ".//img/@data-src"):
-        src = node.xpath(q).get()
+    for query in _SRC_QUERIES:
+        src = _first_value(query, el)
         if src and not src.startswith("data:"):
             break
         src = None
     if not src:  # lazy-loaded pictures: only a srcset; take its widest image, not the first (a thumbnail)
-        for q in (".//img/@srcset", ".//source/@srcset", "./@srcset"):
-            srcset = node.xpath(q).get()
+        for query in _SRCSET_QUERIES:
+            srcset = _first_value(query, el)
             src = widest_candidate(srcset) if srcset else None
             if src:
                 break
     if not src:
         return None
-    found = first_match(node, caption_q) if caption_q else None
+    found = page.first(caption_q, el) if caption_q else None
     caption = clean_text(" ".join(node_text(n) for n in found)) if found else None
-    figcaption = node.xpath(".//figcaption")
+    figcaption = _FIGCAPTION(el)
     # only the first figcaption: some pages print the same caption twice (a visible one and a hidden one)
-    caption = caption or (clean_text(element_text(figcaption[0].root)) if figcaption else None) \
-        or clean_text(node.xpath(".//img/@alt | ./@alt").get())
-    found = first_match(node, credit_q) if credit_q else None
+    caption = caption or (clean_text(element_text(figcaption[0])) if figcaption else None) \
+        or clean_text(_first_value(_ALT, el))
+    found = page.first(credit_q, el) if credit_q else None
     credit = clean_text(" ".join(node_text(n) for n in found)) if found else None
-    credit = credit or clean_text(" ".join(node.xpath(
-        ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]//text()").getall()))
+    credit = credit or clean_text(" ".join(_CREDIT_TEXT(el)))
     if caption and credit and caption.endswith(credit):
         caption = caption[: -len(credit)].rstrip() or None
     return {"url": src, "caption": caption, "credit": credit, "base": base_url}

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
 ARTICLE_TYPES = {
@@ -59,10 +62,68 @@ def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
                 yield from _walk(child, depth + 1)
 
 
-def jsonld_objects(sel: Selector) -> list[dict[str, Any]]:
+_JSONLD_TEXT = etree.XPath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()',
+                           smart_strings=False)
+_META = etree.XPath("//meta[@content]")
+_TITLE = etree.XPath("//head/title/text() | //title/text()", smart_strings=False)
+_HTML_LANG = etree.XPath("/html/@lang | /html/@xml:lang", smart_strings=False)
+_CANONICAL = etree.XPath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href', smart_strings=False)
+
+
+def _root(sel: Any) -> Any:
+    """The lxml tree of a parsel Selector (the layers accept either)."""
+    return sel.root if isinstance(sel, Selector) else sel
+
+
+def _first(query: etree.XPath, root: Any) -> Any:
+    found = query(root)
+    return found[0] if found else None
+
+
+_LDJSON = str.maketrans("LDJSON", "ldjson")
+_CANONICAL_CASE = str.maketrans("CANONICAL", "canonical")
+
+
+def _text_nodes(el: Any) -> list[str]:
+    """An element's text() children, in order."""
+    return [t for t in (el.text, *(child.tail for child in el)) if t]
+
+
+@dataclass
+class PageTags:
+    """What the structured layers read from a page, gathered in one pass over its script/meta/link/title
+    elements (lxml's tag filter runs in C) instead of one XPath walk of the whole tree each. Each field equals
+    what the XPath named in its comment returns."""
+
+    jsonld: list[str] = dataclass_field(default_factory=list)  # //script[contains(translate(@type, ...), "ld+json")]/text()
+    metas: list[Any] = dataclass_field(default_factory=list)  # //meta[@content]
+    canonical: str | None = None  # (//link[translate(@rel, ...)="canonical"]/@href)[1]
+    title: str | None = None  # (//head/title/text() | //title/text())[1]
+
+    @classmethod
+    def of(cls, sel: Selector | Any) -> PageTags:
+        tags = cls()
+        for el in _root(sel).iter("script", "meta", "link", "title"):
+            tag = el.tag
+            if tag == "meta":
+                if el.get("content") is not None:
+                    tags.metas.append(el)
+            elif tag == "script":
+                if "ld+json" in (el.get("type") or "").translate(_LDJSON):
+                    tags.jsonld.extend(_text_nodes(el))
+            elif tag == "link":
+                if tags.canonical is None and (el.get("rel") or "").translate(_CANONICAL_CASE) == "canonical":
+                    tags.canonical = el.get("href")
+            elif tags.title is None:
+                texts = _text_nodes(el)
+                tags.title = texts[0] if texts else None
+        return tags
+
+
+def jsonld_objects(sel: Selector | Any, tags: PageTags | None = None) -> list[dict[str, Any]]:
     """All JSON-LD objects on the page, flattened."""
     out: list[dict[str, Any]] = []
-    for text in sel.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()').getall():
+    for text in tags.jsonld if tags is not None else _JSONLD_TEXT(_root(sel)):
         doc = _loads(text)
         if doc is not None:
             out.extend(_walk(doc))
@@ -206,23 +267,25 @@ META_KEYS: dict[str, tuple[str, ...]] = {
 _MULTI = {"authors", "tags", "images"}
 
 
-def meta_index(sel: Selector) -> dict[str, list[str]]:
+def meta_index(sel: Selector | Any, tags: PageTags | None = None) -> dict[str, list[str]]:
     """All <meta> name/property/itemprop/http-equiv keys (lower-cased) -> contents, in page order."""
     idx: dict[str, list[str]] = {}
-    for m in sel.xpath("//meta[@content]"):
-        content = (m.attrib.get("content") or "").strip()
+    for m in tags.metas if tags is not None else _META(_root(sel)):
+        content = (m.get("content") or "").strip()
         if not content:
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = m.attrib.get(attr)
+            key = m.get(attr)
             if key:
                 idx.setdefault(key.strip().lower(), []).append(content)
     return idx
 
 
-def meta_fields(sel: Selector, idx: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def meta_fields(sel: Selector | Any, idx: dict[str, list[str]] | None = None,
+                tags: PageTags | None = None) -> dict[str, Any]:
     """Raw Article values from meta tags, <link rel=canonical> and <html lang>."""
-    idx = meta_index(sel) if idx is None else idx
+    root = _root(sel)
+    idx = meta_index(root, tags) if idx is None else idx
     out: dict[str, Any] = {}
     for field, keys in META_KEYS.items():
         for key in keys:
@@ -243,13 +306,13 @@ def meta_fields(sel: Selector, idx: dict[str, list[str]] | None = None) -> dict[
                 out[field] = vals[0]
             break
     if "headline" not in out:
-        title = sel.xpath("//head/title/text() | //title/text()").get()
+        title = tags.title if tags is not None else _first(_TITLE, root)
         if title and title.strip():
             out["headline"] = title.strip()  # last resort; the caller strips the outlet's name
-    lang = sel.xpath("/html/@lang | /html/@xml:lang").get()
+    lang = _first(_HTML_LANG, root)
     if lang and lang.strip():
         out["language"] = lang.strip()  # the document's own declaration beats og:locale
-    canonical = sel.xpath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href').get()
+    canonical = tags.canonical if tags is not None else _first(_CANONICAL, root)
     if canonical and canonical.strip():
         out["canonical_url"] = canonical.strip()
     return out

@@ -1,0 +1,156 @@
+"""The fast paths of extraction give the same answers as the straightforward ones they replace."""
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import pytest
+from ftfy.badness import is_bad as ftfy_is_bad
+from itemloaders.processors import MapCompose
+from lxml import etree
+from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
+
+from newscrawl import mojibake
+from newscrawl import processors as p
+from newscrawl.extract import _without_name, extract_article
+from newscrawl.extract.site import PageQueries, SiteRules, attribute_first, compile_query, site_values
+from newscrawl.extract.structured import PageTags, jsonld_objects, meta_fields, meta_index
+from newscrawl.items import Article
+from newscrawl.loaders import ArticleBuilder, ArticleLoader
+
+SAMPLES = [
+    "", "plain ascii", "Straße “quoted” – and ‘single’ … €5", "Ã ", "xÃ ", "a Ã ", "donâ€™t", "CopyrightÂ©",
+    "The Mona Lisa doesnÃ¢â‚¬â„¢t have eyebrows.", "Ø³Ù„Ø§Ù…", "ÐŸÑ€Ð¸Ð²ÐµÑ‚", "вЂ”", "ГўВЂВњhello",
+    "café Ã©t", "×²", "à²", "œuvre", "œ1", "Ð°Ð±Ð²", "word Â ”", "β€™", "ā€", "√±", "‚Äú", "Ã\xa0",
+    "日本語のテキスト", "Ελληνικά κείμενα", "a" * 500 + "Ã©" + "b" * 500,
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_mojibake_detector_agrees_with_ftfy(text: str) -> None:
+    assert mojibake.is_bad(text) == ftfy_is_bad(text)
+
+
+def test_mojibake_detector_uses_its_windows() -> None:
+    # ftfy's pattern has the shape the windowed search needs; if it stops having it, is_bad falls back (slow)
+    assert mojibake._PLAN is not None
+    assert mojibake.check_equivalence(SAMPLES + [s * 3 for s in SAMPLES]) == []
+
+
+@pytest.mark.parametrize("raw", [
+    "  Hello\n  world  ", "a &amp;lt;b&amp;gt; c", "<p>One</p><p>two</p>", "donâ€™t stop", "e\u0301t\u00e9",
+    "x\u00ad\u0301y", "&#xD800; half", "tab\tand\u00a0nbsp", "Ã©t\u200bé", "", "   ",
+])
+def test_clean_text_remembers_exactly_what_it_would_compute(raw: str) -> None:
+    p.clear_clean_text_cache()
+    once = p._clean_text(raw)
+    twice = p._clean_text(once) if once else None
+    assert p.clean_text(raw) == once
+    assert p.clean_text(raw) == once  # remembered
+    assert (p.clean_text(once) if once else None) == twice  # a second pass as if nothing were remembered
+
+
+def test_query_needs_and_skips() -> None:
+    assert compile_query(".share, #top > p::text").needs == (frozenset({"share"}), frozenset({"top"}))
+    assert compile_query("div:not(.ad)").needs == (frozenset(),)
+    assert compile_query("//p[not(@class='x')]").needs is None  # negation: always run
+    assert compile_query("//a[@id='x'] | //b[contains(@class, 'y')]").needs == (frozenset({"x"}), frozenset({"y"}))
+    root = Selector(text="<html><body><div class='share'>s</div></body></html>").root
+    page = PageQueries(root)
+    assert page.run(".share") and not page.run(".missing") and not page.may_match(compile_query(".missing"))
+
+
+def test_needs_read_the_parsed_values_not_the_source() -> None:
+    # "sh&#97;re" is "share" once parsed: the query must still run and match
+    html = "<html><body><div class='sh&#97;re'>s</div><p id='&#116;op'>t</p></body></html>"
+    root = Selector(text=html).root
+    assert PageQueries(root).run(".share") and PageQueries(root).run("#top")
+
+
+CSS = [".a", "#b", "div.a", "[data-x='1'] p", "p[data-y^='pre']", "p[data-y$='fix']", "p[data-y*='mid']",
+       "p[lang~='en']", "div.a.b", "li:first-child", "#b > p::text", "p::attr(data-y)", "figure:has(img)"]
+XPATH = ["//div[@id='b']/p", "(//p[@data-x='1'])[1]", "//div[@class='a'][1]", "//*[@id='b'][//p]//p",
+         ".//p[@data-y=\"prefix\"]", "//div[contains(concat(' ', normalize-space(@class), ' '), ' a ')]"]
+DOC = """<html><body><div class="a b" id="b"><p data-y="prefix" lang="en gb">1</p><p data-y="midfix">2</p>
+<ul><li class="a">x</li><li>y</li></ul><figure><img src="i.jpg"></figure></div>
+<div class="a" data-x="1"><p data-x="1" data-y="amidst">3</p></div></body></html>"""
+
+
+@pytest.mark.parametrize("query", CSS + XPATH)
+def test_attribute_first_rewrite_selects_the_same_nodes(query: str) -> None:
+    xpath = query if query.startswith(("/", "./", "(")) else HTMLTranslator().css_to_xpath(query)
+    root = Selector(text=DOC).root
+    for node in (root, root.xpath("//div")[0]):
+        assert etree.XPath(attribute_first(xpath))(node) == etree.XPath(xpath)(node)
+
+
+def test_page_tags_equal_the_xpath_answers() -> None:
+    html = ('<html><head><title> </title><link rel="CANONICAL"><link rel="Canonical" href="/c">'
+            '<meta name="a" content=""><meta property="og:title" content="T"></head><body>'
+            '<script type="application/LD+JSON">{"@type": "NewsArticle", "headline": "H"}</script>'
+            '<svg><title>s</title></svg></body></html>')
+    root = Selector(text=html).root
+    tags = PageTags.of(root)
+    assert jsonld_objects(root, tags) == jsonld_objects(root) and jsonld_objects(root)
+    assert meta_index(root, tags) == meta_index(root)
+    assert meta_fields(root, None, tags) == meta_fields(root)
+    assert tags.canonical == "/c" and tags.title == " "
+
+
+class _UpperHeadlineLoader(ArticleLoader):
+    headline_in = MapCompose(p.clean_text, lambda v, loader_context: f"{v} ({loader_context['timezone']})")
+
+
+@pytest.mark.parametrize("loader_class", [ArticleLoader, _UpperHeadlineLoader])
+def test_article_builder_loads_what_the_item_loader_loads(loader_class: type[ArticleLoader]) -> None:
+    values: list[tuple[str, Any]] = [
+        ("headline", "  A  headline "), ("headline", "second"), ("authors", [["Jane Roe"], None, "John Doe"]),
+        ("tags", ["#Ports", "ports", "Weather"]), ("published_at", "2026-11-24 09:00"), ("language", "en_us"),
+        ("canonical_url", "/a?utm_source=x&b=1"), ("images", [{"url": "/i.jpg", "caption": "Cap (Photo: AP)"}]),
+        ("is_paywalled", "yes"), ("description", None), ("section", ""), ("url", " https://news.example/a "),
+    ]
+    context = {"base_url": "https://news.example/x", "timezone": "Europe/Lisbon"}
+    loader = loader_class(item=Article(), **context)
+    builder = ArticleBuilder(loader_class, item=Article(), **context)
+    for name, value in values:
+        loader.add_value(name, value)
+        builder.add_value(name, value)
+        assert builder.get_collected_values(name) == loader.get_collected_values(name)
+    assert dict(builder.load_item()) == dict(loader.load_item())
+
+
+def test_site_values_take_a_selector_or_a_tree() -> None:
+    class Outlet:
+        name = "outlet"
+        selectors = {"headline": ("h1.title ::text",), "body": ("div.story p",)}
+
+    html = "<html><body><h1 class='title'>Head <b>line</b></h1><div class='story'><p>One.</p><p>Two.</p></div></body></html>"
+    rules = SiteRules.of(Outlet)
+    expected = {"headline": "Head line", "body": ["One.", "Two."]}
+    assert site_values(Selector(text=html), rules, "https://x.example/") == expected
+    assert site_values(Selector(text=html).root, rules, "https://x.example/") == expected
+    result = extract_article(Selector(text=html), "https://x.example/a", rules)
+    assert result.item["headline"] == "Head line" and result.item["provenance"]["body"] == "site"
+
+
+def _strip_name_by_regex(title: str, name: str) -> str | None:
+    m = re.match(rf"^(.*\S)\s+[|\-–—:·•]\s+{re.escape(name)}\s*$", title, re.I) or \
+        re.match(rf"^{re.escape(name)}\s+[|\-–—:·•]\s+(\S.*)$", title, re.I)
+    return m.group(1) if m else None
+
+
+def test_outlet_name_is_stripped_from_titles_as_the_patterns_would() -> None:
+    rng = random.Random(7)
+    alphabet = [*"ab AB|-:\n\t\x1c.", "–", "·", "é"]
+    for _ in range(5000):
+        name = rng.choice(["BBC News", "dw.com", "AP", "Voice of America (VOA News)", "x|y", "N-TV"])
+        cased = "".join(c.upper() if rng.random() < 0.3 else c for c in name)
+        noise = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(2)]
+        title = rng.choice([
+            noise[0] + rng.choice([" | ", " - ", "  :\n ", " – ", "|", " :: "]) + cased + rng.choice(["", " ", "\n"]),
+            cased + rng.choice([" | ", " · ", "|", "\t-\t"]) + noise[0] + rng.choice(["", "\n", "\nz"]),
+            noise[0] + cased + noise[1],
+        ])
+        assert _without_name(title, name) == _strip_name_by_regex(title, name), (title, name)
