@@ -1,0 +1,217 @@
+"""Near-duplicate index in numpy, persisted as an append-only log of fixed-size records.
+
+The log (``<state file>.near``) holds one 48-byte record per exported article, in the order they were
+recorded: URL fingerprint, SimHash, and the paragraph sketch (up to SKETCH_SIZE hashes, 0 = none). At open
+it is read with ``np.fromfile`` and indexed in memory:
+
+- per SimHash band: the record numbers sorted by the band's 16-bit value, with bucket offsets (65537
+  entries), so the candidates of a band are one slice;
+- the sketch hashes sorted, with their record numbers, searched with ``np.searchsorted``.
+
+Records added while the store is open go to a small delta (dicts), merged into the arrays when it grows.
+Record numbers are log positions, so "earliest recorded" is the smallest record number.
+
+Crash and concurrency rules: a record is appended (one ``write`` of the whole record, O_APPEND, under an
+exclusive ``flock``) *before* the SQLite commit that makes the article exported, so a kill never leaves an
+exported article outside the index; the reverse case (record written, commit lost) is harmless because
+callers resolve the URL from SQLite and skip fingerprints it does not know. A torn last record (disk full,
+a crash mid-write) is cut off under the lock, at open and before every append. Several processes may share
+the log (scrapyd runs several outlets' jobs on one state file): before answering, a query reads whatever
+whole records other processes appended since. A URL recorded twice keeps its first record.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from newscrawl.neardup import BAND_BITS, BANDS, SKETCH_SIZE, sketch_match
+
+RECORD = np.dtype([("url_fp", "<i8"), ("simhash", "<u8"), ("sketch", "<i8", (SKETCH_SIZE,))])
+RECORD_SIZE = RECORD.itemsize  # 48 bytes
+_BUCKETS = 1 << BAND_BITS
+_BAND_MASK = np.uint64(_BUCKETS - 1)
+#: Delta entries kept in dicts before they are merged into the sorted arrays (a rebuild: O(n log n)).
+DELTA_MAX = 50_000
+#: SimHash candidates compared per query: a degenerate band (many empty-ish bodies) must not stall a query.
+MAX_CANDIDATES = 20_000
+
+
+def _band_values(sims: np.ndarray, band: int) -> np.ndarray:
+    return ((sims >> np.uint64(band * BAND_BITS)) & _BAND_MASK).astype(np.int64)
+
+
+class NearIndex:
+    """SimHash bands and paragraph sketches of every recorded article, answering ``query`` in microseconds.
+
+    ``path`` None keeps the log in memory (batch extraction's ``:memory:`` store).
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self._memory_log = bytearray()
+        if path is not None:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            self._locked(self._cut_torn_tail)
+        self._rebuild()
+
+    # ------------------------------------------------------------------ log
+    def _locked(self, action: Callable[[], None]) -> None:
+        assert self.fd is not None
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        try:
+            action()
+        finally:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def _cut_torn_tail(self) -> None:
+        """Cut a partial last record off the log (with the lock held: no append is in progress)."""
+        assert self.fd is not None
+        size = os.fstat(self.fd).st_size
+        if size % RECORD_SIZE:
+            os.ftruncate(self.fd, size - size % RECORD_SIZE)
+
+    def _log_end(self) -> int:
+        size = os.fstat(self.fd).st_size if self.fd is not None else len(self._memory_log)
+        return size - size % RECORD_SIZE
+
+    def _read(self, start: int, end: int) -> np.ndarray:
+        if self.fd is None:
+            return np.frombuffer(bytes(self._memory_log[start:end]), dtype=RECORD)
+        if start == 0 and self.path is not None:
+            return np.fromfile(self.path, dtype=RECORD, count=end // RECORD_SIZE)
+        return np.frombuffer(os.pread(self.fd, end - start, start), dtype=RECORD)
+
+    def append(self, url_fp: int, simhash: int, sketch: Iterable[int]) -> None:
+        """Write one record to the log (on disk before the caller commits) and index it."""
+        rec = np.zeros(1, RECORD)
+        keys = list(dict.fromkeys(k for k in sketch if k))[:SKETCH_SIZE]
+        rec["url_fp"], rec["simhash"] = url_fp, simhash & 0xFFFFFFFFFFFFFFFF
+        rec["sketch"][0, :len(keys)] = keys
+        self.append_many(rec)
+
+    def append_many(self, recs: np.ndarray) -> None:
+        """Write records (of dtype RECORD) to the log in one write, and index them."""
+        if self.fd is None:
+            self._memory_log += recs.tobytes()
+        else:
+            data = recs.tobytes()
+
+            def write() -> None:
+                self._cut_torn_tail()
+                view = memoryview(data)
+                while view:  # one write for a record; a large batch (migration) may take several
+                    view = view[os.write(self.fd, view):]  # type: ignore[arg-type]
+
+            self._locked(write)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Index the whole records appended since the last read (by this process or another one)."""
+        end = self._log_end()
+        if end > self.loaded:
+            recs = self._read(self.loaded, end)
+            self.loaded = end
+            self._add(recs)
+
+    # ------------------------------------------------------------------ in-memory index
+    def _add(self, recs: np.ndarray) -> None:
+        for fp, sim, sketch in zip(recs["url_fp"].tolist(), recs["simhash"].tolist(), recs["sketch"].tolist(), strict=True):
+            row = self.base + len(self._delta_fps)
+            self._delta_fps.append(fp)
+            self._delta_sims.append(sim)
+            if sim:
+                for band in range(BANDS):
+                    self._delta_bands.setdefault(band << BAND_BITS | (sim >> band * BAND_BITS) & (_BUCKETS - 1),
+                                                 []).append(row)
+            for key in sketch:
+                if key:
+                    self._delta_sketch.setdefault(key, []).append(row)
+        if len(self._delta_fps) > DELTA_MAX:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """(Re)build the sorted arrays from the whole log; a URL recorded twice keeps its first record."""
+        self.loaded = self._log_end()
+        recs = self._read(0, self.loaded)
+        _, first = np.unique(recs["url_fp"], return_index=True)
+        if len(first) < len(recs):
+            recs = recs[np.sort(first)]
+        self.fps = np.ascontiguousarray(recs["url_fp"])
+        self.sims = np.ascontiguousarray(recs["simhash"])
+        self.base = len(recs)
+        keys = recs["sketch"].ravel()
+        rows = np.repeat(np.arange(len(recs), dtype=np.uint32), SKETCH_SIZE)
+        keep = np.flatnonzero(keys)
+        keys, rows = keys[keep], rows[keep]
+        order = np.argsort(keys, kind="stable")
+        self._sketch_keys, self._sketch_rows = keys[order], rows[order]
+        self._band_rows, self._band_offsets = [], []
+        has_sim = np.flatnonzero(self.sims).astype(np.uint32)
+        for band in range(BANDS):
+            values = _band_values(self.sims[has_sim], band)
+            self._band_rows.append(has_sim[np.argsort(values, kind="stable")])
+            counts = np.bincount(values, minlength=_BUCKETS)
+            self._band_offsets.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.uint32))
+        self._delta_fps: list[int] = []
+        self._delta_sims: list[int] = []
+        self._delta_bands: dict[int, list[int]] = {}
+        self._delta_sketch: dict[int, list[int]] = {}
+
+    def _fp(self, row: int) -> int:
+        return int(self.fps[row]) if row < self.base else self._delta_fps[row - self.base]
+
+    # ------------------------------------------------------------------ queries
+    def query(self, simhash: int, max_distance: int, sketch: list[int] | None = None) -> list[int]:
+        """URL fingerprints of the near-duplicates, earliest recorded first: the sketch matches if any,
+        else the SimHashes within ``max_distance`` bits."""
+        self.refresh()
+        rows: list[int] = []
+        keys = sorted({k for k in sketch or [] if k})
+        if keys:
+            rows = self._sketch_rows_matching(sketch or [], keys)
+        if not rows and max_distance >= 0 and simhash:
+            rows = self._simhash_rows(simhash & 0xFFFFFFFFFFFFFFFF, max_distance)
+        return list(dict.fromkeys(self._fp(r) for r in sorted(set(rows))))
+
+    def _sketch_rows_matching(self, sketch: list[int], keys: list[int]) -> list[int]:
+        q = np.array(keys, np.int64)
+        lo = np.searchsorted(self._sketch_keys, q, "left").tolist()
+        hi = np.searchsorted(self._sketch_keys, q, "right").tolist()
+        found = [r for a, b in zip(lo, hi, strict=True) if b > a for r in self._sketch_rows[a:b].tolist()]
+        found += [r for k in keys for r in self._delta_sketch.get(k, ())]
+        if not found:
+            return []
+        shared: dict[int, int] = {}
+        for r in found:
+            shared[r] = shared.get(r, 0) + 1
+        return [r for r, n in shared.items() if sketch_match(sketch, n)]
+
+    def _simhash_rows(self, simhash: int, max_distance: int) -> list[int]:
+        rows: list[int] = []
+        for band in range(BANDS):
+            value = (simhash >> band * BAND_BITS) & (_BUCKETS - 1)
+            offsets = self._band_offsets[band]
+            cand = self._band_rows[band][offsets[value]:min(offsets[value + 1], offsets[value] + MAX_CANDIDATES)]
+            if len(cand):
+                rows += cand[np.bitwise_count(self.sims[cand] ^ np.uint64(simhash)) <= max_distance].tolist()
+            for r in self._delta_bands.get(band << BAND_BITS | value, ()):
+                if (self._delta_sims[r - self.base] ^ simhash).bit_count() <= max_distance:
+                    rows.append(r)
+        return rows
+
+    def __len__(self) -> int:
+        return self.base + len(self._delta_fps)
+
+    def memory_bytes(self) -> int:
+        """Bytes of the in-memory arrays (the delta's dicts excluded)."""
+        arrays = [self.fps, self.sims, self._sketch_keys, self._sketch_rows, *self._band_rows, *self._band_offsets]
+        return sum(a.nbytes for a in arrays)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
