@@ -46,6 +46,10 @@ def from_epoch(seconds: int | None) -> datetime | None:
     if seconds is None:
         return None
     try:
+        return datetime.fromtimestamp(seconds, timezone.utc)  # twice as fast as EPOCH + timedelta
+    except (OverflowError, OSError, ValueError):
+        pass
+    try:
         return EPOCH + timedelta(seconds=seconds)
     except OverflowError:  # "0001-01-01T00:00:00-05:00" is a valid ISO string whose UTC time is in year 0
         return None

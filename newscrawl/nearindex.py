@@ -21,6 +21,7 @@ whole records other processes appended since. A URL recorded twice keeps its fir
 """
 from __future__ import annotations
 
+import bisect
 import fcntl
 import os
 from collections.abc import Callable, Iterable
@@ -33,10 +34,18 @@ RECORD = np.dtype([("url_fp", "<i8"), ("simhash", "<u8"), ("sketch", "<i8", (SKE
 RECORD_SIZE = RECORD.itemsize  # 48 bytes
 _BUCKETS = 1 << BAND_BITS
 _BAND_MASK = np.uint64(_BUCKETS - 1)
+_UINT8 = [np.uint8(d) for d in range(65)]  # a Python int in a uint8 comparison costs a slow type resolution
 #: Delta entries kept in dicts before they are merged into the sorted arrays (a rebuild: O(n log n)).
 DELTA_MAX = 50_000
 #: SimHash candidates compared per query: a degenerate band (many empty-ish bodies) must not stall a query.
 MAX_CANDIDATES = 20_000
+#: Up to this many SimHash candidates are compared in Python, more in numpy (numpy's fixed cost per call wins
+#: only on larger arrays).
+PYTHON_CANDIDATES = 48
+
+
+def _signed64(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _band_values(sims: np.ndarray, band: int) -> np.ndarray:
@@ -75,7 +84,8 @@ class NearIndex:
             os.ftruncate(self.fd, size - size % RECORD_SIZE)
 
     def _log_end(self) -> int:
-        size = os.fstat(self.fd).st_size if self.fd is not None else len(self._memory_log)
+        # lseek to the end: the cheapest way to ask for the size (the fd is O_APPEND, so writes ignore it)
+        size = os.lseek(self.fd, 0, os.SEEK_END) if self.fd is not None else len(self._memory_log)
         return size - size % RECORD_SIZE
 
     def _read(self, start: int, end: int) -> np.ndarray:
@@ -88,7 +98,7 @@ class NearIndex:
     def append(self, url_fp: int, simhash: int, sketch: Iterable[int]) -> None:
         """Write one record to the log (on disk before the caller commits) and index it."""
         rec = np.zeros(1, RECORD)
-        keys = list(dict.fromkeys(k for k in sketch if k))[:SKETCH_SIZE]
+        keys = list(dict.fromkeys(_signed64(k) for k in sketch if k and -(1 << 63) <= k < 1 << 64))[:SKETCH_SIZE]
         rec["url_fp"], rec["simhash"] = url_fp, simhash & 0xFFFFFFFFFFFFFFFF
         rec["sketch"][0, :len(keys)] = keys
         self.append_many(rec)
@@ -149,13 +159,22 @@ class NearIndex:
         keys, rows = keys[keep], rows[keep]
         order = np.argsort(keys, kind="stable")
         self._sketch_keys, self._sketch_rows = keys[order], rows[order]
-        self._band_rows, self._band_offsets = [], []
+        # all four bands in one postings array (band b at [b*m, (b+1)*m)) with one offsets array of
+        # 4 x 65537 entries: a query reads its 4 buckets' bounds with one fancy index
         has_sim = np.flatnonzero(self.sims).astype(np.uint32)
+        m = len(has_sim)
+        band_rows, band_offsets = [], []
         for band in range(BANDS):
             values = _band_values(self.sims[has_sim], band)
-            self._band_rows.append(has_sim[np.argsort(values, kind="stable")])
+            band_rows.append(has_sim[np.argsort(values, kind="stable")])
             counts = np.bincount(values, minlength=_BUCKETS)
-            self._band_offsets.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.uint32))
+            band_offsets.append(band * m + np.concatenate([[0], np.cumsum(counts)]))
+        self._band_rows = np.concatenate(band_rows)
+        self._band_offsets = np.concatenate(band_offsets).astype(np.int64)
+        self._band_offsets_view = memoryview(self._band_offsets)
+        self._band_rows_view = memoryview(self._band_rows)
+        self._sims_view = memoryview(self.sims)
+        self._sketch_keys_view = memoryview(self._sketch_keys)
         self._delta_fps: list[int] = []
         self._delta_sims: list[int] = []
         self._delta_bands: dict[int, list[int]] = {}
@@ -170,7 +189,7 @@ class NearIndex:
         else the SimHashes within ``max_distance`` bits."""
         self.refresh()
         rows: list[int] = []
-        keys = sorted({k for k in sketch or [] if k})
+        keys = sorted({_signed64(k) for k in sketch or [] if k and -(1 << 63) <= k < 1 << 64})
         if keys:
             rows = self._sketch_rows_matching(sketch or [], keys)
         if not rows and max_distance >= 0 and simhash:
@@ -178,11 +197,14 @@ class NearIndex:
         return list(dict.fromkeys(self._fp(r) for r in sorted(set(rows))))
 
     def _sketch_rows_matching(self, sketch: list[int], keys: list[int]) -> list[int]:
-        q = np.array(keys, np.int64)
-        lo = np.searchsorted(self._sketch_keys, q, "left").tolist()
-        hi = np.searchsorted(self._sketch_keys, q, "right").tolist()
-        found = [r for a, b in zip(lo, hi, strict=True) if b > a for r in self._sketch_rows[a:b].tolist()]
-        found += [r for k in keys for r in self._delta_sketch.get(k, ())]
+        # bisect over a memoryview: a few keys cost less in Python than one round of numpy calls
+        found: list[int] = []
+        sorted_keys = self._sketch_keys_view
+        for key in keys:
+            lo = bisect.bisect_left(sorted_keys, key)
+            if lo < len(sorted_keys) and sorted_keys[lo] == key:
+                found += self._sketch_rows[lo:bisect.bisect_right(sorted_keys, key, lo)].tolist()
+            found += self._delta_sketch.get(key, ())
         if not found:
             return []
         shared: dict[int, int] = {}
@@ -192,15 +214,27 @@ class NearIndex:
 
     def _simhash_rows(self, simhash: int, max_distance: int) -> list[int]:
         rows: list[int] = []
+        offsets = self._band_offsets_view
+        bounds = []
         for band in range(BANDS):
-            value = (simhash >> band * BAND_BITS) & (_BUCKETS - 1)
-            offsets = self._band_offsets[band]
-            cand = self._band_rows[band][offsets[value]:min(offsets[value + 1], offsets[value] + MAX_CANDIDATES)]
-            if len(cand):
-                rows += cand[np.bitwise_count(self.sims[cand] ^ np.uint64(simhash)) <= max_distance].tolist()
-            for r in self._delta_bands.get(band << BAND_BITS | value, ()):
-                if (self._delta_sims[r - self.base] ^ simhash).bit_count() <= max_distance:
-                    rows.append(r)
+            bucket = band * (_BUCKETS + 1) + ((simhash >> band * BAND_BITS) & (_BUCKETS - 1))
+            lo, hi = offsets[bucket], offsets[bucket + 1]
+            if hi > lo:
+                bounds.append((lo, min(hi, lo + MAX_CANDIDATES)))
+        if sum(hi - lo for lo, hi in bounds) <= PYTHON_CANDIDATES:
+            # a few candidates: plain Python on memoryviews beats a round of numpy calls
+            band_rows, sims = self._band_rows_view, self._sims_view
+            rows += [r for lo, hi in bounds for r in band_rows[lo:hi] if (sims[r] ^ simhash).bit_count() <= max_distance]
+        else:
+            cand = np.concatenate([self._band_rows[lo:hi] for lo, hi in bounds])
+            close = np.bitwise_count(self.sims[cand] ^ np.uint64(simhash)) <= _UINT8[min(max_distance, 64)]
+            rows += cand[close].tolist()
+        if self._delta_bands:
+            for band in range(BANDS):
+                key = band << BAND_BITS | (simhash >> band * BAND_BITS) & (_BUCKETS - 1)
+                for r in self._delta_bands.get(key, ()):
+                    if (self._delta_sims[r - self.base] ^ simhash).bit_count() <= max_distance:
+                        rows.append(r)
         return rows
 
     def __len__(self) -> int:
@@ -208,7 +242,7 @@ class NearIndex:
 
     def memory_bytes(self) -> int:
         """Bytes of the in-memory arrays (the delta's dicts excluded)."""
-        arrays = [self.fps, self.sims, self._sketch_keys, self._sketch_rows, *self._band_rows, *self._band_offsets]
+        arrays = [self.fps, self.sims, self._sketch_keys, self._sketch_rows, self._band_rows, self._band_offsets]
         return sum(a.nbytes for a in arrays)
 
     def close(self) -> None:

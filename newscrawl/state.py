@@ -19,6 +19,7 @@ from typing import Any
 from newscrawl.epoch import iso_from_epoch, to_epoch
 from newscrawl.nearindex import NearIndex
 from newscrawl.stateschema import (
+    MMAP_BYTES,
     SeenRow,
     SourceIds,
     decode_hash,
@@ -71,6 +72,7 @@ class StateStore:
         # WAL + NORMAL: a crash loses at most the last transactions, never corrupts the file.
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # reads hit the OS page cache without a syscall
         ensure_schema(self.db, self.path)
         self.sources = SourceIds(self.db)
         self.near_index = NearIndex(near_log_path(self.path))

@@ -28,6 +28,8 @@ from newscrawl.neardup import SKETCH_SIZE, to_unsigned
 from newscrawl.nearindex import RECORD, NearIndex
 
 SCHEMA_VERSION = 2
+#: Address space SQLite may map for reading the state file (lookups at random keys touch pages all over it).
+MMAP_BYTES = 1 << 30
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS seen (
