@@ -4,12 +4,15 @@ The log (``<state file>.near``) holds one 48-byte record per exported article, i
 recorded: URL fingerprint, SimHash, and the paragraph sketch (up to SKETCH_SIZE hashes, 0 = none). At open
 it is read with ``np.fromfile`` and indexed in memory:
 
-- per SimHash band: the record numbers sorted by the band's 16-bit value, with bucket offsets (65537
-  entries), so the candidates of a band are one slice;
-- the sketch hashes sorted, with their record numbers, searched with ``np.searchsorted``.
+- per SimHash band: the record numbers and SimHashes sorted by the band's 16-bit value, with bucket
+  offsets (65537 entries), so the candidates of a band are one contiguous slice;
+- the sketch hashes bucketed by their top 16 bits and sorted by their low 32 bits, with their record
+  numbers, bisected within the bucket.
 
-Records added while the store is open go to a small delta (dicts), merged into the arrays when it grows.
-Record numbers are log positions, so "earliest recorded" is the smallest record number.
+About 90 bytes per article in memory, 48 on disk. Records added while the store is open go to a small delta
+(dicts), merged into the arrays (O(n) inserts) when it grows. Record numbers are log positions, so
+"earliest recorded" is the smallest record number. A query costs a handful of Python-level steps on
+memoryviews (numpy's per-call overhead dominates arrays this small) and numpy for crowded buckets.
 
 Crash and concurrency rules: a record is appended (one ``write`` of the whole record, O_APPEND, under an
 exclusive ``flock``) *before* the SQLite commit that makes the article exported, so a kill never leaves an
@@ -35,8 +38,8 @@ RECORD_SIZE = RECORD.itemsize  # 48 bytes
 _BUCKETS = 1 << BAND_BITS
 _BAND_MASK = np.uint64(_BUCKETS - 1)
 _UINT8 = [np.uint8(d) for d in range(65)]  # a Python int in a uint8 comparison costs a slow type resolution
-#: Delta entries kept in dicts before they are merged into the sorted arrays (a rebuild: O(n log n)).
-DELTA_MAX = 50_000
+#: Delta entries kept in dicts (~1 KB each) before they are merged into the sorted arrays.
+DELTA_MAX = 20_000
 #: SimHash candidates compared per query: a degenerate band (many empty-ish bodies) must not stall a query.
 MAX_CANDIDATES = 20_000
 #: Up to this many SimHash candidates are compared in Python, more in numpy (numpy's fixed cost per call wins
@@ -148,7 +151,7 @@ class NearIndex:
                 if key:
                     self._delta_sketch.setdefault(key, []).append(row)
         if len(self._delta_fps) > DELTA_MAX:
-            self._rebuild()
+            self._merge_delta()
 
     def _rebuild(self) -> None:
         """(Re)build the sorted arrays from the whole log; a URL recorded twice keeps its first record."""
@@ -161,10 +164,8 @@ class NearIndex:
         self.base = len(recs)
         self._build_sketch(recs)
         self._build_bands(np.ascontiguousarray(recs["simhash"]))
-        self._delta_fps: list[int] = []
-        self._delta_sims: list[int] = []
-        self._delta_bands: dict[int, list[int]] = {}
-        self._delta_sketch: dict[int, list[int]] = {}
+        self._views()
+        self._reset_delta()
 
     def _build_sketch(self, recs: np.ndarray) -> None:
         """Sketch hashes bucketed by their top 16 bits, sorted by their low 32 bits within a bucket.
@@ -182,8 +183,6 @@ class NearIndex:
         order = np.argsort(tops << 32 | low)
         self._sketch_low, self._sketch_rows = low[order].astype(np.uint32), rows[order]
         self._sketch_offsets = _offsets(tops, 0)
-        self._sketch_low_view = memoryview(self._sketch_low)
-        self._sketch_offsets_view = memoryview(self._sketch_offsets)
 
     def _build_bands(self, sims: np.ndarray) -> None:
         """Per band: record numbers and SimHashes sorted by the band's 16-bit value, all four bands in one
@@ -201,9 +200,57 @@ class NearIndex:
         self._band_rows = np.concatenate(band_rows)
         self._band_sims = np.concatenate(band_sims)
         self._band_offsets = np.concatenate(band_offsets)
+
+    def _views(self) -> None:
+        """Memoryviews of the arrays a query reads element by element (an item is then a Python int)."""
+        self._sketch_low_view = memoryview(self._sketch_low)
+        self._sketch_offsets_view = memoryview(self._sketch_offsets)
         self._band_rows_view = memoryview(self._band_rows)
         self._band_sims_view = memoryview(self._band_sims)
         self._band_offsets_view = memoryview(self._band_offsets)
+
+    def _merge_delta(self) -> None:
+        """Insert the delta's entries into the sorted arrays: O(n) copies, not the O(n log n) of a rebuild
+        (seconds at ten million articles, a stall of the crawl every DELTA_MAX records)."""
+        delta_sims = np.array(self._delta_sims, np.uint64)
+        delta_rows = np.arange(self.base, self.base + len(delta_sims), dtype=np.uint32)
+        if self._delta_sketch:
+            entries = sorted(((key >> 48) + _BUCKETS // 2, key & 0xFFFFFFFF, row)
+                             for key, rows in self._delta_sketch.items() for row in rows)
+            low_view, offsets = self._sketch_low_view, self._sketch_offsets_view
+            positions = [bisect.bisect_right(low_view, low, offsets[top], offsets[top + 1]) for top, low, _ in entries]
+            tops = np.array([e[0] for e in entries], np.int64)
+            self._sketch_low = np.insert(self._sketch_low, positions, np.array([e[1] for e in entries], np.uint32))
+            self._sketch_rows = np.insert(self._sketch_rows, positions, np.array([e[2] for e in entries], np.uint32))
+            self._sketch_offsets = self._sketch_offsets + _offsets(tops, 0)
+        has_sim = np.flatnonzero(delta_sims)
+        if len(has_sim):
+            sims, rows = delta_sims[has_sim], delta_rows[has_sim]
+            # each new entry goes to the end of its bucket (after older records); entries sharing an insertion
+            # point (empty buckets in between) must come in bucket order, hence the sort per band
+            positions, new_rows, new_sims = [], [], []
+            for band in range(BANDS):
+                values = _band_values(sims, band)
+                order = np.argsort(values, kind="stable")
+                positions.append(self._band_offsets[band * (_BUCKETS + 1) + 1 + values[order].astype(np.int64)])
+                new_rows.append(rows[order])
+                new_sims.append(sims[order])
+            positions_all = np.concatenate(positions)
+            self._band_rows = np.insert(self._band_rows, positions_all, np.concatenate(new_rows))
+            self._band_sims = np.insert(self._band_sims, positions_all, np.concatenate(new_sims))
+            m = len(self._band_rows) // BANDS
+            self._band_offsets = np.concatenate([_offsets(_band_values(self._band_sims[band * m:(band + 1) * m], band),
+                                                          band * m) for band in range(BANDS)])
+        self.fps = np.concatenate([self.fps, np.array(self._delta_fps, np.int64)])
+        self.base = len(self.fps)
+        self._views()
+        self._reset_delta()
+
+    def _reset_delta(self) -> None:
+        self._delta_fps: list[int] = []
+        self._delta_sims: list[int] = []
+        self._delta_bands: dict[int, list[int]] = {}
+        self._delta_sketch: dict[int, list[int]] = {}
 
     def _fp(self, row: int) -> int:
         return int(self.fps[row]) if row < self.base else self._delta_fps[row - self.base]

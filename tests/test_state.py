@@ -321,3 +321,29 @@ def test_publishing_rate_counts_articles_once(tmp_path: Path) -> None:
     assert index.publishing_rate("x", now) == pytest.approx(4 / 3)
     assert index.publishing_rate("unknown", now) is None
     index.close()
+
+
+def test_merged_delta_answers_like_a_fresh_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries merged into the sorted arrays while running give the same answers as an index built at open,
+    crowded buckets and empty sketches included."""
+    import random
+
+    monkeypatch.setattr(nearindex, "DELTA_MAX", 37)
+    rnd = random.Random(5)
+    log = str(tmp_path / "x.near")
+    running = NearIndex(log)
+    entries = []
+    for _ in range(600):
+        sim = (rnd.getrandbits(64) & ~0xFFFF) | rnd.randrange(8) if rnd.random() < 0.9 else 0  # crowded band 0
+        sketch = [rnd.choice([rnd.getrandbits(63), 5, 7, -(2**62)]) for _ in range(rnd.randrange(5))]
+        fp = rnd.getrandbits(63)
+        running.append(fp, sim, sketch)
+        entries.append((sim, sketch))
+    fresh = NearIndex(log)
+    assert running.base > 500 and len(running) == len(fresh) == 600
+    for sim, sketch in entries[::9] + [(rnd.getrandbits(64), [rnd.getrandbits(63)]) for _ in range(20)]:
+        for distance in (0, 3, 10):
+            assert running.query(sim, distance, sketch) == fresh.query(sim, distance, sketch)
+            assert running.query(sim, distance, None) == fresh.query(sim, distance, None)
+    running.close()
+    fresh.close()
