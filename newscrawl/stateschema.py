@@ -16,6 +16,8 @@ into these tables when a store first opens the file; ``article`` then remains as
 """
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 import time
@@ -26,6 +28,8 @@ import numpy as np
 from newscrawl.epoch import to_epoch
 from newscrawl.neardup import SKETCH_SIZE, to_unsigned
 from newscrawl.nearindex import RECORD, NearIndex
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 #: Address space SQLite may map for reading the state file (lookups at random keys touch pages all over it).
@@ -177,12 +181,25 @@ def ensure_schema(db: sqlite3.Connection, state_path: str) -> None:
             old = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if old & set(_V1_TABLES):
                 migrate_v1(db, old, state_path)
+            else:
+                _drop_orphan_log(state_path)
             db.execute(ARTICLE_VIEW)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _drop_orphan_log(state_path: str) -> None:
+    """Empty a near-duplicate log left beside a state file that was deleted and is being created again: its
+    records describe articles this database never recorded, and a URL recorded again would keep the stale
+    record (the first one wins at load)."""
+    log = near_log_path(state_path)
+    if log is not None and os.path.exists(log) and os.path.getsize(log):
+        logger.warning("%s: emptying the near-duplicate log %s, which belongs to a deleted state file", state_path,
+                       log)
+        os.truncate(log, 0)
 
 
 def migrate_v1(db: sqlite3.Connection, tables: set[str], state_path: str) -> None:

@@ -347,3 +347,17 @@ def test_merged_delta_answers_like_a_fresh_load(tmp_path: Path, monkeypatch: pyt
             assert running.query(sim, distance, None) == fresh.query(sim, distance, None)
     running.close()
     fresh.close()
+
+
+def test_a_new_state_file_empties_a_leftover_near_log(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = StateStore(path)
+    record(store, 1)
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)   # the state was reset by hand, the log forgotten
+    store = StateStore(path)
+    assert Path(f"{path}.near").stat().st_size == 0
+    url = record(store, 1)
+    assert store.near(simhash(body(1)), 3, None) == url
+    store.close()
