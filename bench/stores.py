@@ -1,8 +1,9 @@
 """Cost of newscrawl's state at scale: lookup time and bytes per entry, per part of the store.
 
 Bulk-loads n synthetic exported articles with the store's own schema and encoding (newscrawl/stateschema.py:
-one transaction, executemany, rows in fingerprint order = random key order, so B-tree pages are as full as a
-real crawl leaves them) plus their near-duplicate log, then measures through the public APIs:
+one transaction, executemany, random key order, each row inserted small then grown by updates as a crawl
+writes it, so B-tree pages are as full as a real crawl leaves them) plus their near-duplicate log, then
+measures through the public APIs:
 
 - seen-store, per request: ``SeenIndex.get`` (the incremental middleware's lookup of every article request),
   half hits, half misses; bytes = the whole ``seen`` table (everything a request or an item consults per URL)
@@ -97,8 +98,13 @@ def load(path: Path, n: int, seed: int = 1) -> tuple[list[tuple[str, str, int]],
 
 
 def _flush(db: Any, seen: list[Any], urls: list[Any], bodies: list[Any]) -> int:
-    db.executemany("INSERT OR IGNORE INTO seen (url_fp, revision, source, article_fp, first_seen, checked_at,"
-                   " fetched_at, published, modified_at, lastmod) VALUES (?,?,?,?,?,?,?,?,?,?)", seen)
+    # rows are written as a crawl writes them: first by the middleware's mark (check fields), then the same
+    # rows grow when dedup records the export and when a re-check moves checked_at (pages split as rows grow)
+    db.executemany("INSERT OR IGNORE INTO seen (url_fp, source, article_fp, first_seen, checked_at, published,"
+                   " lastmod) VALUES (?,?,?,?,0,?,?)", [(r[0], r[2], r[3], r[4], r[7], r[9]) for r in seen])
+    db.executemany("UPDATE seen SET revision=?, fetched_at=?, modified_at=? WHERE url_fp=?",
+                   [(r[1], r[6], r[8], r[0]) for r in seen if r[1] is not None])
+    db.executemany("UPDATE seen SET checked_at=? WHERE url_fp=?", [(r[5], r[0]) for r in seen if r[5]])
     db.executemany("INSERT OR IGNORE INTO url_dir (url_fp, url, content_hash) VALUES (?,?,?)", urls)
     db.executemany("INSERT OR IGNORE INTO body_dir (hash_fp, url_fp, source) VALUES (?,?,?)", bodies)
     count = len(seen)
@@ -135,8 +141,9 @@ def measure(n: int) -> dict[str, Any]:
         mixed = [(u,) for u, _, _ in samples] + misses
         rnd.shuffle(mixed)
         _timed(index.get, mixed[:2000])  # warm the page cache like a running crawl
+        pages, unused = store.db.execute("SELECT sum(pgsize), sum(unused) FROM dbstat WHERE name='seen'").fetchone()
         out["seen"] = {"us": _timed(index.get, mixed), "bytes": sizes.get("seen", 0) / seen_rows,
-                       "note": f"{seen_rows / n:.2f} rows/article"}
+                       "note": f"{seen_rows / n:.2f} rows/article, pages {1 - unused / pages:.0%} full"}
         out["seen_item"] = {"us": _timed(store.get, mixed), "bytes": sizes.get("seen", 0) / seen_rows,
                             "note": "hits also read url_dir"}
         near_q = [(s ^ 0b101, 3, [rnd.getrandbits(63) for _ in range(4)]) for _, _, s in samples[:5000]]
