@@ -37,6 +37,7 @@ RECORD = np.dtype([("url_fp", "<i8"), ("simhash", "<u8"), ("sketch", "<i8", (SKE
 RECORD_SIZE = RECORD.itemsize  # 48 bytes
 _BUCKETS = 1 << BAND_BITS
 _BAND_MASK = np.uint64(_BUCKETS - 1)
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _UINT8 = [np.uint8(d) for d in range(65)]  # a Python int in a uint8 comparison costs a slow type resolution
 #: Delta entries kept in dicts (~1 KB each) before they are merged into the sorted arrays.
 DELTA_MAX = 20_000
@@ -261,7 +262,9 @@ class NearIndex:
         else the SimHashes within ``max_distance`` bits."""
         self.refresh()
         rows: list[int] = []
-        keys = sorted({_signed64(k) for k in sketch or [] if k and -(1 << 63) <= k < 1 << 64})
+        keys = sorted(set(sketch)) if sketch else []
+        if keys and (keys[0] < _INT64_MIN or keys[-1] > _INT64_MAX or not all(keys)):
+            keys = sorted({_signed64(k) for k in keys if k and _INT64_MIN <= k < 1 << 64})  # unsigned or bad values
         if keys:
             rows = self._sketch_rows_matching(sketch or [], keys)
         if not rows and max_distance >= 0 and simhash:
