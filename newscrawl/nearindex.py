@@ -45,7 +45,7 @@ DELTA_MAX = 20_000
 MAX_CANDIDATES = 20_000
 #: Up to this many SimHash candidates are compared in Python, more in numpy (numpy's fixed cost per call wins
 #: only on larger arrays).
-PYTHON_CANDIDATES = 96
+PYTHON_CANDIDATES = 128
 
 
 def _signed64(value: int) -> int:
@@ -300,8 +300,8 @@ class NearIndex:
         if sum(hi - lo for lo, hi in bounds) <= PYTHON_CANDIDATES:
             # a few candidates: plain Python on memoryviews beats a round of numpy calls
             sims, band_rows = self._band_sims_view, self._band_rows_view
-            rows = [band_rows[i] for lo, hi in bounds for i in range(lo, hi)
-                    if (sims[i] ^ simhash).bit_count() <= max_distance]
+            rows = [band_rows[lo + i] for lo, hi in bounds for i, other in enumerate(sims[lo:hi].tolist())
+                    if (other ^ simhash).bit_count() <= max_distance]
         else:
             cand = np.concatenate([self._band_rows[lo:hi] for lo, hi in bounds])
             sims = np.concatenate([self._band_sims[lo:hi] for lo, hi in bounds])
