@@ -140,7 +140,8 @@ class NearIndex:
 
     # ------------------------------------------------------------------ in-memory index
     def _add(self, recs: np.ndarray) -> None:
-        for fp, sim, sketch in zip(recs["url_fp"].tolist(), recs["simhash"].tolist(), recs["sketch"].tolist(), strict=True):
+        columns = recs["url_fp"].tolist(), recs["simhash"].tolist(), recs["sketch"].tolist()
+        for fp, sim, sketch in zip(*columns, strict=True):
             row = self.base + len(self._delta_fps)
             self._delta_fps.append(fp)
             self._delta_sims.append(sim)

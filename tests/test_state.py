@@ -154,8 +154,9 @@ import sys
 from newscrawl.state import StateStore
 store = StateStore(sys.argv[1])
 for n in range(int(sys.argv[2]), int(sys.argv[2]) + 150):
-    store.record(f"https://example.org/p/{n}", content_hash=f"sha1:{n:040x}", simhash=((n + 1) * 0x9E3779B97F4A7C15) % 2**64,
-                 sketch=[n * 1000 + k + 1 for k in range(4)], source="s" + sys.argv[2])
+    store.record(f"https://example.org/p/{n}", content_hash=f"sha1:{n:040x}",
+                 simhash=((n + 1) * 0x9E3779B97F4A7C15) % 2**64, sketch=[n * 1000 + k + 1 for k in range(4)],
+                 source="s" + sys.argv[2])
 store.close()
 """
 
