@@ -218,10 +218,11 @@ def main() -> None:
     if not a.no_stores:
         sizes = [100_000] if a.quick else [1_000_000, 10_000_000]  # 10 M takes ~20 minutes to load
         print("\n== state costs")
-        print(f"{'store':<26}{'entries':>12}{'µs/lookup':>11}{'bytes/entry':>13}")
+        print(f"{'store':<30}{'entries':>12}{'µs/lookup':>11}{'bytes/entry':>13}")
         for r in store_costs(sizes):
-            for name in ("seen", "near", "urls"):
-                print(f"{r[name]['label']:<26}{r['n']:>12,}{r[name]['us']:>11.2f}{r[name]['bytes']:>13.1f}")
+            for name in r["parts"]:
+                p = r[name]
+                print(f"{p['label']:<30}{r['n']:>12,}{p['us']:>11.2f}{p['bytes']:>13.1f}  {p['note']}")
 
     if ext:
         print(f"pipeline/bare page rate {ratio:.2f}; generic/trafilatura ms/page {ext['gen_ms'] / ext['tra_ms']:.2f}; "

@@ -1,8 +1,11 @@
 """Persistent crawl state in embedded SQLite: what was exported, and a near-duplicate index.
 
-Keys are 64-bit integer fingerprints (first 8 bytes of SHA-1), not URL strings: an entry then costs
-tens of bytes, and lookups hit an integer primary key. Only exported articles are recorded (see
-pipelines/dedup.py): a failed fetch or a challenge page never counts as "seen".
+Keys are 64-bit integer fingerprints (first 8 bytes of SHA-1), not URL strings. Per URL, one ``seen`` row of
+integers serves both the incremental middleware (per request) and dedup (per item); URLs and full content
+hashes live in directories keyed by fingerprint; the near-duplicate index is a numpy index over an
+append-only log beside the SQLite file. Layout and encoding: newscrawl/stateschema.py and
+newscrawl/nearindex.py. Only exported articles are recorded (see pipelines/dedup.py): a failed fetch or a
+challenge page never counts as "seen".
 """
 from __future__ import annotations
 
@@ -13,28 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newscrawl.neardup import bands, hamming, sketch_match, to_signed, to_unsigned
+from newscrawl.epoch import iso_from_epoch, to_epoch
+from newscrawl.nearindex import NearIndex
+from newscrawl.stateschema import (
+    MMAP_BYTES,
+    SeenRow,
+    SourceIds,
+    decode_hash,
+    encode_hash,
+    ensure_schema,
+    later,
+    near_log_path,
+    now_epoch,
+    read_seen,
+    write_seen,
+)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS article (
-    url_fp INTEGER PRIMARY KEY,      -- fingerprint of the canonical URL
-    url TEXT NOT NULL,
-    hash_fp INTEGER,                 -- fingerprint of content_hash
-    simhash INTEGER,
-    revision INTEGER NOT NULL DEFAULT 1,
-    content_hash TEXT,
-    modified_at TEXT,
-    lastmod TEXT,
-    fetched_at TEXT
-);
-CREATE TABLE IF NOT EXISTS body (hash_fp INTEGER PRIMARY KEY, url TEXT NOT NULL, source TEXT);
--- Near-duplicate index, clustered by key (WITHOUT ROWID): a query reads only the index pages of its keys,
--- and the band rows carry the SimHash so candidates are checked without touching the article table.
-CREATE TABLE IF NOT EXISTS near_band (key INTEGER NOT NULL, url_fp INTEGER NOT NULL, simhash INTEGER NOT NULL,
-                                      PRIMARY KEY (key, url_fp)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS near_para (key INTEGER NOT NULL, url_fp INTEGER NOT NULL,
-                                      PRIMARY KEY (key, url_fp)) WITHOUT ROWID;
-"""
+#: Near-duplicate candidates resolved to a URL per query (earliest recorded first).
+NEAR_RESOLVE = 50
 
 
 def fingerprint(text: str) -> int:
@@ -44,6 +43,8 @@ def fingerprint(text: str) -> int:
 
 @dataclass(frozen=True)
 class SeenArticle:
+    """An exported article as the store knows it (times as ISO 8601 UTC strings, ``Z`` suffix)."""
+
     url: str
     revision: int
     content_hash: str | None
@@ -52,77 +53,88 @@ class SeenArticle:
     fetched_at: str | None
 
 
+def _rel(first: int, delta: int | None) -> str | None:
+    return None if delta is None else iso_from_epoch(first + delta)
+
+
 class StateStore:
-    """SQLite-backed seen-store and near-duplicate index. Not thread-safe (Scrapy is single-threaded)."""
+    """SQLite-backed seen-store and near-duplicate index. Not thread-safe (Scrapy is single-threaded).
+
+    Several processes may share one file (scrapyd runs several outlets' jobs on it): writes are IMMEDIATE
+    transactions with a busy timeout, and the near-duplicate index reads the records others appended.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         # WAL + NORMAL: a crash loses at most the last transactions, never corrupts the file.
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # reads hit the OS page cache without a syscall
+        ensure_schema(self.db, self.path)
+        self.sources = SourceIds(self.db)
+        self.near_index = NearIndex(near_log_path(self.path))
 
     # ---------------------------------------------------------------- lookups
     def get(self, url: str) -> SeenArticle | None:
         row = self.db.execute(
-            "SELECT url, revision, content_hash, modified_at, lastmod, fetched_at FROM article WHERE url_fp=?",
+            "SELECT d.url, s.revision, d.content_hash, s.first_seen, s.modified_at, s.lastmod, s.fetched_at"
+            " FROM seen s JOIN url_dir d ON d.url_fp = s.url_fp WHERE s.url_fp=? AND s.revision IS NOT NULL",
             (fingerprint(url),)).fetchone()
-        return SeenArticle(*row) if row else None
+        if row is None:
+            return None
+        stored_url, revision, content_hash, first, modified, lastmod, fetched = row
+        return SeenArticle(stored_url, revision, decode_hash(content_hash), _rel(first, modified),
+                           _rel(first, lastmod), _rel(first, fetched))
 
     def url_for_hash(self, content_hash: str) -> tuple[str, str | None] | None:
-        row = self.db.execute("SELECT url, source FROM body WHERE hash_fp=?", (fingerprint(content_hash),)).fetchone()
-        return (row[0], row[1]) if row else None
+        row = self.db.execute("SELECT d.url, b.source FROM body_dir b JOIN url_dir d ON d.url_fp = b.url_fp"
+                              " WHERE b.hash_fp=?", (fingerprint(content_hash),)).fetchone()
+        return (row[0], self.sources.name_for(row[1])) if row else None
 
     def near(self, simhash: int, max_distance: int, sketch: list[int] | None = None) -> str | None:
-        """URL of the earliest-fetched near-duplicate (SimHash within max_distance bits, or a paragraph
+        """URL of the earliest-recorded near-duplicate (SimHash within max_distance bits, or a paragraph
         sketch match), else None."""
-        found: set[int] = set()
-        if sketch:
-            rows = self.db.execute(
-                f"SELECT url_fp, count(*) FROM near_para WHERE key IN ({','.join('?' * len(sketch))}) GROUP BY url_fp",
-                sketch).fetchall()
-            found.update(fp for fp, shared in rows if sketch_match(sketch, shared))
-        if not found and max_distance >= 0 and simhash:
-            keys = [to_signed(b) for b in bands(simhash)]
-            rows = self.db.execute(
-                f"SELECT url_fp, simhash FROM near_band WHERE key IN ({','.join('?' * len(keys))})", keys).fetchall()
-            found.update(fp for fp, other in rows if hamming(simhash, to_unsigned(other)) <= max_distance)
-        if not found:
-            return None
-        fps = sorted(found)[:50]
-        row = self.db.execute(
-            f"SELECT url FROM article WHERE url_fp IN ({','.join('?' * len(fps))}) ORDER BY fetched_at LIMIT 1",
-            fps).fetchone()
-        return row[0] if row else None
+        for url_fp in self.near_index.query(simhash, max_distance, sketch)[:NEAR_RESOLVE]:
+            # a record whose SQLite commit never happened (killed in between) has no URL: not exported
+            row = self.db.execute("SELECT url FROM url_dir WHERE url_fp=?", (url_fp,)).fetchone()
+            if row is not None:
+                return row[0]
+        return None
 
     # ---------------------------------------------------------------- writes
     def record(self, url: str, *, content_hash: str | None, simhash: int | None, revision: int = 1,
                modified_at: str | None = None, lastmod: str | None = None, fetched_at: str | None = None,
                source: str | None = None, sketch: list[int] | None = None) -> None:
-        """Record an exported article (one transaction: all or nothing)."""
+        """Record an exported article (one transaction: all or nothing; its near-duplicate record is
+        appended to the log before the commit)."""
         url_fp = fingerprint(url)
-        with self.db:
-            self.db.execute("BEGIN")
-            new = self.db.execute("SELECT 1 FROM article WHERE url_fp=?", (url_fp,)).fetchone() is None
-            self.db.execute(
-                "INSERT INTO article (url_fp, url, hash_fp, simhash, revision, content_hash, modified_at, lastmod,"
-                " fetched_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(url_fp) DO UPDATE SET hash_fp=excluded.hash_fp,"
-                " simhash=excluded.simhash, revision=excluded.revision, content_hash=excluded.content_hash,"
-                " modified_at=excluded.modified_at, lastmod=excluded.lastmod, fetched_at=excluded.fetched_at",
-                (url_fp, url, fingerprint(content_hash) if content_hash else None,
-                 to_signed(simhash) if simhash else None, revision, content_hash, modified_at, lastmod, fetched_at))
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = read_seen(self.db, url_fp)
+            new = row is None or row.revision is None
+            fetched = to_epoch(fetched_at)
+            if row is None:
+                row = SeenRow(fetched if fetched is not None else now_epoch())
+            row.revision, row.fetched_at, row.modified_at = revision, fetched, to_epoch(modified_at)
+            row.lastmod = later(row.lastmod, to_epoch(lastmod))
+            source_id = self.sources.id_for(source)
+            row.source = source_id if source_id is not None else row.source
+            write_seen(self.db, url_fp, row)
+            self.db.execute("INSERT OR REPLACE INTO url_dir (url_fp, url, content_hash) VALUES (?,?,?)",
+                            (url_fp, url, encode_hash(content_hash)))
             if content_hash:
-                self.db.execute("INSERT OR IGNORE INTO body (hash_fp, url, source) VALUES (?,?,?)",
-                                (fingerprint(content_hash), url, source))
-            if simhash and new:
-                self.db.executemany("INSERT OR IGNORE INTO near_band (key, url_fp, simhash) VALUES (?,?,?)",
-                                    [(to_signed(b), url_fp, to_signed(simhash)) for b in bands(simhash)])
-            if sketch and new:
-                self.db.executemany("INSERT OR IGNORE INTO near_para (key, url_fp) VALUES (?,?)",
-                                    [(k, url_fp) for k in sketch])
+                self.db.execute("INSERT OR IGNORE INTO body_dir (hash_fp, url_fp, source) VALUES (?,?,?)",
+                                (fingerprint(content_hash), url_fp, source_id))
+            if new and (simhash or sketch):
+                self.near_index.append(url_fp, simhash or 0, sketch or [])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self.sources.forget()
+            raise
 
     def claim(self, url: str, content_hash: str | None, source: str | None = None) -> bool:
         """Claim the export of an article. One process owns this file, so always granted; the Redis
@@ -133,9 +145,10 @@ class StateStore:
         """Give up a claim (the item was dropped after all): nothing to do here."""
 
     def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM article").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM seen WHERE revision IS NOT NULL").fetchone()[0]
 
     def close(self) -> None:
+        self.near_index.close()
         self.db.close()
 
 

@@ -35,7 +35,6 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from newscrawl.incremental import Known, SeenIndex, decide, now_utc, parse_duration
-from newscrawl.state import StateStore
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -66,7 +65,6 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             raise ValueError(f"IncrementalMiddleware: {exc}") from None
         self.path = s.get("NEWSCRAWL_STATE_PATH", ".newscrawl/state.sqlite3")
         self.index: SeenIndex | None = None
-        self.store: StateStore | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
@@ -82,30 +80,22 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     def spider_opened(self, spider: Any = None) -> None:
         self.index = SeenIndex(self.path)
-        self.store = StateStore(self.path)
         logger.info("Incremental crawl: state %s, re-check articles under %s old every %s",
                     self.path, self.max_age, self.interval)
 
     def spider_closed(self, spider: Any = None) -> None:
-        for db in (self.index, self.store):
-            if db is not None:
-                db.close()
-        self.index = self.store = None
+        if self.index is not None:
+            self.index.close()
+        self.index = None
 
     def _inc(self, key: str) -> None:
         self.stats.inc_value(STAT + key)
 
     # ------------------------------------------------------------------ before fetching
     def _known(self, url: str) -> Known | None:
-        assert self.index is not None and self.store is not None
-        known = self.index.get(url)
-        if known is not None:
-            return known
-        # exported by a run before this middleware existed: the state store alone knows it
-        old = self.store.get(url)
-        if old is None:
-            return None
-        return Known(lastmod=old.lastmod, published=None, first_seen=old.fetched_at, checked_at=old.fetched_at)
+        # one lookup: the same row also answers for articles exported by a run without this middleware
+        assert self.index is not None
+        return self.index.get(url)
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         hint = request.meta.get(HINT_META)
