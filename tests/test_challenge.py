@@ -179,3 +179,19 @@ def test_every_marker_is_found_through_its_gate(kind, needle, strong):
     marker = challenge.vendor_marker(page)
     assert marker is not None
     assert (marker.kind, marker.text, marker.strong) == (kind, needle, strong)
+
+
+@pytest.mark.parametrize("paragraphs", [
+    ["one two three"] * 50,
+    ["東京"] * 30 + ["大"] * 30,           # CJK halves are counted over the whole text, not node by node
+    ["word " * 119, "東"],
+    ["word " * 60, "<b>bold</b> tail " * 30],
+])
+def test_paragraph_word_threshold_matches_count_words(paragraphs):
+    from parsel import Selector
+
+    html = "<html><body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "<nav><p>menu words</p></nav></body></html>"
+    sel = Selector(text=html)
+    total = challenge.count_words(" ".join(sel.xpath(challenge._PARAGRAPHS).getall()))
+    for enough in (1, 60, 119, 120, 121, total, total + 1):
+        assert challenge._paragraph_words_at_least(sel.root, enough) == (total >= enough)

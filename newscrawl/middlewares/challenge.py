@@ -81,8 +81,13 @@ class ChallengeMiddleware:
         article = is_article_request(request)
         # The lambda defers the parse to the rare pages that reach a size guard; response.selector is
         # cached, so the spider's extraction reuses the same tree instead of parsing twice.
-        challenge = detect(response.status, html, response_headers(response), article=article,
-                           shell_max_words=self.shell_max_words, selector=lambda: response.selector)
+        try:
+            challenge = detect(response.status, html, response_headers(response), article=article,
+                               shell_max_words=self.shell_max_words, selector=lambda: response.selector)
+        except Exception as exc:  # noqa: BLE001 - markup lxml cannot take: extraction reports it, the crawl goes on
+            self.stats.inc_value(STAT + "errors")
+            logger.warning("Challenge check failed for %s (%r); treating it as a page", response.url, exc)
+            return response
         retried = request.meta.get(RETRY_META)
         if challenge is None:
             if retried:
