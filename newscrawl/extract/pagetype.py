@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from newscrawl.processors import has_words
+
 # "Page not found", "Error 404", "404 - Not Found"; a bare number is not enough ("Storm kills 404").
 _SOFT_404 = re.compile(r"page not found|\berror 404\b|\b404\b\W*(?:error|not found|page)|could not be found"
                        r"|no longer available|page doesn.t exist|seite nicht gefunden|page introuvable", re.I)
@@ -20,12 +22,12 @@ def classify_page(item: dict[str, Any], *, objs: list[dict[str, Any]], ld: dict[
                   meta: dict[str, list[str]], url: str, types: set[str]) -> tuple[str, str | None]:
     """-> (kind, reason); kind is "article", "empty", "not_found", "index" or "video"."""
     body = item.get("body") or ""
-    words = len(re.findall(r"\w+", body))
+    thin = not has_words(body, THIN_BODY_WORDS)  # counts only as far as the threshold: a 5 kB body is not read
     if not item.get("headline") and not body:
         return "empty", "no headline and no body"
     headline = item.get("headline") or ""
     og_type = (meta.get("og:type") or [""])[0].lower()
-    if words < THIN_BODY_WORDS:
+    if thin:
         if _SOFT_404.search(headline) and ld is None:
             return "not_found", f"soft 404 title {headline[:60]!r}"
         if ld is None and types & {"collectionpage", "itemlist", "searchresultspage", "profilepage"}:
@@ -34,6 +36,6 @@ def classify_page(item: dict[str, Any], *, objs: list[dict[str, Any]], ld: dict[
             return "video", "video page without article text"
         if ld is None and og_type == "website" and _INDEX_PATH.search(url.split("?")[0]):
             return "index", "og:type website on an index path"
-    if words == 0:
+    if thin and not has_words(body, 1):
         return "empty", "no body text"
     return "article", None
