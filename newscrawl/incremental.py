@@ -13,7 +13,6 @@ challenge page or an item dropped by validation leaves no trace, so the next run
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,7 +21,7 @@ from typing import Any
 
 from newscrawl.epoch import from_epoch, parse_time, to_epoch
 from newscrawl.state import fingerprint
-from newscrawl.stateschema import MMAP_BYTES, SeenRow, SourceIds, ensure_schema, later, read_seen, write_seen
+from newscrawl.stateschema import SeenRow, SourceIds, later, open_state_db, read_seen, write_seen
 
 __all__ = ["Known", "SeenIndex", "decide", "is_revision", "now_utc", "parse_duration", "parse_time"]
 
@@ -118,14 +117,7 @@ class SeenIndex:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # timeout: the dedup pipeline (and, on scrapyd, another outlet's job) write the same file
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # reads hit the OS page cache without a syscall
-        ensure_schema(self.db, self.path)
+        self.db = open_state_db(self.path)
         self.sources = SourceIds(self.db)
         self._cursor = self.db.cursor()
         self._snapshot_at = 0.0

@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from newscrawl.epoch import iso_from_epoch, to_epoch
 from newscrawl.nearindex import NearIndex
 from newscrawl.stateschema import (
-    MMAP_BYTES,
     SeenRow,
     SourceIds,
     decode_hash,
     encode_hash,
-    ensure_schema,
     later,
     near_log_path,
     now_epoch,
+    open_state_db,
     read_seen,
     write_seen,
 )
@@ -66,14 +63,7 @@ class StateStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        # WAL + NORMAL: a crash loses at most the last transactions, never corrupts the file.
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # reads hit the OS page cache without a syscall
-        ensure_schema(self.db, self.path)
+        self.db = open_state_db(self.path)
         self.sources = SourceIds(self.db)
         self.near_index = NearIndex(near_log_path(self.path))
 

@@ -22,6 +22,7 @@ import re
 import sqlite3
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -162,6 +163,21 @@ class SourceIds:
 def near_log_path(state_path: str) -> str | None:
     """The near-duplicate log beside a state file (None for an in-memory store)."""
     return None if state_path == ":memory:" else f"{state_path}.near"
+
+
+def open_state_db(path: str) -> sqlite3.Connection:
+    """A connection to the state file with its schema in place; the state store and the incremental
+    middleware's index each open one (WAL: readers never block the writer)."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # timeout: the dedup pipeline, the incremental index and, on scrapyd, other outlets' jobs write one file
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    # WAL + NORMAL: a crash loses at most the last transactions, never corrupts the file.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # reads hit the OS page cache without a syscall
+    ensure_schema(db, path)
+    return db
 
 
 def ensure_schema(db: sqlite3.Connection, state_path: str) -> None:
