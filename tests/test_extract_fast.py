@@ -154,3 +154,33 @@ def test_outlet_name_is_stripped_from_titles_as_the_patterns_would() -> None:
             noise[0] + cased + noise[1],
         ])
         assert _without_name(title, name) == _strip_name_by_regex(title, name), (title, name)
+
+
+def _drop_one_by_one(root, queries):
+    from newscrawl.extract.site import PageQueries, _remove
+
+    page = PageQueries(root)
+    for q in queries:
+        _remove(page.run(q))
+
+
+@pytest.mark.parametrize("queries", [
+    (".share", ".ad-slot", ".promo"),
+    (".share", "p:first-child", ".ad-slot", "aside .promo", ".promo"),
+    (".missing", ".share"),
+])
+def test_drop_nodes_batches_class_selectors_into_the_same_tree(queries):
+    from lxml import html as lxml_html
+
+    from newscrawl.extract.site import drop_nodes
+
+    page = ("<html><body><div class='ad-slot'><p>Ad</p></div><p>First</p>"
+            "<div class=\"story\tshare\"><span class='share'>S</span> tail</div>"
+            "<p class='shared'>not a share: a substring only</p><p class='share\u00a0x'>NBSP is no separator</p>"
+            "<aside><p class='promo'>Promo</p><p class=' promo\n'>Promo 2</p></aside>"
+            "<div class='ad-slot'>second ad</div> after <p>Last</p></body></html>")
+    expected, batched = lxml_html.fromstring(page), lxml_html.fromstring(page)
+    _drop_one_by_one(expected, queries)
+    drop_nodes(batched, queries)
+    assert lxml_html.tostring(batched) == lxml_html.tostring(expected)
+    assert b"substring only" in lxml_html.tostring(batched) and b"NBSP" in lxml_html.tostring(batched)
