@@ -46,8 +46,11 @@ class ValidatePipeline:
         if not has_words(adapter["body"], self.min_words):
             return "short_body"
         try:
-            # a shallow copy is enough (nested values are plain lists and dicts); asdict() copies deeply
-            self.validate(dict(adapter.item) if isinstance(adapter.item, dict | Item) else adapter.asdict())
+            try:
+                # a shallow copy is enough when nested values are plain lists and dicts (asdict() copies deeply)
+                self.validate(dict(adapter.item) if isinstance(adapter.item, dict | Item) else adapter.asdict())
+            except fastjsonschema.JsonSchemaValueException:
+                self.validate(adapter.asdict())  # nested items (a custom spider's) are judged as plain dicts
         except fastjsonschema.JsonSchemaValueException as exc:
             # exc.name is "data.published_at" or "data.images[0].url": report the top-level field
             where = exc.name.split(".", 1)[1] if "." in exc.name else exc.rule or "item"

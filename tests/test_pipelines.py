@@ -220,3 +220,19 @@ def test_body_signatures_equal_the_separate_signatures(body: str) -> None:
     expected = sorted({int.from_bytes(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest(), "little",
                                       signed=True) for words in paragraphs if len(words) >= SKETCH_MIN_WORDS})
     assert body_signatures(body) == (simhash(body), expected[:SKETCH_SIZE])
+
+
+def test_validate_accepts_nested_items_as_plain_dicts() -> None:
+    # the fast path validates a shallow copy; a custom spider's nested Item objects still pass as dicts
+    import scrapy
+
+    class Image(scrapy.Item):
+        url = scrapy.Field()
+        caption = scrapy.Field()
+        credit = scrapy.Field()
+
+    c = crawler()
+    item = clean(article(), c)
+    item["images"] = [Image(url="https://news.example/img/harbour.jpg", caption="The harbour", credit=None)]
+    assert ValidatePipeline.from_crawler(c).process_item(item) is item
+    assert c.stats.get_value("newscrawl/validate/passed") == 1
