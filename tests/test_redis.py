@@ -22,11 +22,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ import pytest
 from newscrawl.neardup import paragraph_sketch, simhash
 from newscrawl.state import StateStore
 from tests.conftest import REPO, run_scrapy, stats_of
+from tests.httpsite import SiteHandler, serve
 
 pytestmark = pytest.mark.redis
 
@@ -305,7 +304,7 @@ def _urlset(base: str, paths: list[str]) -> bytes:
             + body + "</urlset>").encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(SiteHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802
@@ -337,34 +336,12 @@ class Site(BaseHTTPRequestHandler):
             return self.reply(200, article_page(int(path[6:]), base), "text/html; charset=utf-8")
         return self.reply(404, b"not found", "text/plain")
 
-    def reply(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a killed worker resets its connections
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    httpd = QuietServer(("127.0.0.1", 0), Site)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(Site) as base:
+        yield base
 
 
 class Worker:
