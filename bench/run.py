@@ -48,44 +48,47 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict[str, An
             "elapsed": stat("elapsed_time_seconds") or wall}
 
 
+def _common(concurrency: int) -> list[str]:
+    return ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+            "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"]
+
+
+def pipeline_crawl(base: str, workdir: Path, concurrency: int, *extra: str) -> tuple[dict[str, Any], str]:
+    """The bench outlet through the full newscrawl pipeline (project settings); -> (figures, crawl log)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), NEWSCRAWL_FEED_URI=str(workdir / "items.jsonl"),
+               NEWSCRAWL_STATE_PATH=str(workdir / "state.sqlite3"))
+    run = run_measured([sys.executable, "-m", "scrapy", "runspider", "bench/outlet_spider.py", "-a", f"base={base}",
+                        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+                        "-s", "NEWSCRAWL_ALLOW_HOSTS=127.0.0.1", *_common(concurrency), *extra], REPO, env)
+    log = (REPO / "crawl.log").read_text("utf-8", "replace")
+    (REPO / "crawl.log").unlink()
+    return run, log
+
+
 def crawl_site(n_pages: int, concurrency: int) -> tuple[dict[str, Any], dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         with running_site(n_pages, tmpdir) as base:
-            env = dict(os.environ, PYTHONPATH=str(REPO))
-            common = ["-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
-                      "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"]
             bare_dir = tmpdir / "bare"
             bare_dir.mkdir()
             bare = run_measured([sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
-                                 "-a", f"base={base}", "-o", str(bare_dir / "items.jsonl"), *common], bare_dir, env)
-            pipe_dir = tmpdir / "pipeline"
-            pipe_dir.mkdir()
-            penv = dict(env, NEWSCRAWL_FEED_URI=str(pipe_dir / "items.jsonl"),
-                        NEWSCRAWL_STATE_PATH=str(pipe_dir / "state.sqlite3"))
-            pipeline = run_measured([sys.executable, "-m", "scrapy", "runspider", "bench/outlet_spider.py",
-                                     "-a", f"base={base}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-                                     "-s", "NEWSCRAWL_ALLOW_HOSTS=127.0.0.1", *common], REPO, penv)
-            (pipe_dir / "crawl.log").write_text((REPO / "crawl.log").read_text())
-            (REPO / "crawl.log").unlink()
+                                 "-a", f"base={base}", "-o", str(bare_dir / "items.jsonl"), *_common(concurrency)],
+                                bare_dir, dict(os.environ, PYTHONPATH=str(REPO)))
+            pipeline, _ = pipeline_crawl(base, tmpdir, concurrency)
     return bare, pipeline
 
 
 def memory_run(n_pages: int, concurrency: int, every: int = 5000) -> dict[str, Any]:
     """The full pipeline over a long crawl: resident memory logged every ``every`` pages."""
+    from newscrawl import settings as project_settings  # noqa: PLC0415
+
+    # the project's extensions stay on: -s EXTENSIONS replaces the project's dict rather than adding to it
+    extensions = json.dumps({**project_settings.EXTENSIONS, "bench.memprobe.MemoryProbe": 0})
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         with running_site(n_pages, tmpdir) as base:
-            env = dict(os.environ, PYTHONPATH=str(REPO), NEWSCRAWL_FEED_URI=str(tmpdir / "items.jsonl"),
-                       NEWSCRAWL_STATE_PATH=str(tmpdir / "state.sqlite3"))
-            run = run_measured([sys.executable, "-m", "scrapy", "runspider", "bench/outlet_spider.py", "-a",
-                                f"base={base}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-                                "-s", "NEWSCRAWL_ALLOW_HOSTS=127.0.0.1", "-s", f"CONCURRENT_REQUESTS={concurrency}",
-                                "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", "-s", "LOG_LEVEL=INFO",
-                                "-s", 'EXTENSIONS={"bench.memprobe.MemoryProbe": 0}',
-                                "-s", f"BENCH_MEMPROBE_EVERY={every}"], REPO, env)
-            log = (REPO / "crawl.log").read_text("utf-8", "replace")
-            (REPO / "crawl.log").unlink()
+            run, log = pipeline_crawl(base, tmpdir, concurrency, "-s", f"EXTENSIONS={extensions}",
+                                      "-s", f"BENCH_MEMPROBE_EVERY={every}")
     run["rss"] = [(int(p), float(r)) for p, r in re.findall(r"memprobe pages=(\d+) rss_mb=([\d.]+)", log)]
     return run
 
