@@ -12,7 +12,8 @@ it is read with ``np.fromfile`` and indexed in memory:
 About 90 bytes per article in memory, 48 on disk. Records added while the store is open go to a small delta
 (dicts), merged into the arrays (O(n) inserts) when it grows. Record numbers are log positions, so
 "earliest recorded" is the smallest record number. A query costs a handful of Python-level steps on
-memoryviews (numpy's per-call overhead dominates arrays this small) and numpy for crowded buckets.
+memoryviews (numpy's per-call overhead dominates arrays this small) and one numpy popcount over the SimHash
+candidates of the four bands.
 
 Crash and concurrency rules: a record is appended (one ``write`` of the whole record, O_APPEND, under an
 exclusive ``flock``) *before* the SQLite commit that makes the article exported, so a kill never leaves an
@@ -36,16 +37,15 @@ from newscrawl.neardup import BAND_BITS, BANDS, SKETCH_SIZE, sketch_match
 RECORD = np.dtype([("url_fp", "<i8"), ("simhash", "<u8"), ("sketch", "<i8", (SKETCH_SIZE,))])
 RECORD_SIZE = RECORD.itemsize  # 48 bytes
 _BUCKETS = 1 << BAND_BITS
+_HALF_BUCKETS = _BUCKETS // 2
 _BAND_MASK = np.uint64(_BUCKETS - 1)
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_UINT8 = [np.uint8(d) for d in range(65)]  # a Python int in a uint8 comparison costs a slow type resolution
+#: Per maximum distance: a translation table of popcounts (0-64) to 1 when close enough, else 0.
+_CLOSE = [bytes(int(count <= distance) for count in range(256)) for distance in range(65)]
 #: Delta entries kept in dicts (~1 KB each) before they are merged into the sorted arrays.
 DELTA_MAX = 20_000
 #: SimHash candidates compared per query: a degenerate band (many empty-ish bodies) must not stall a query.
 MAX_CANDIDATES = 20_000
-#: Up to this many SimHash candidates are compared in Python, more in numpy (numpy's fixed cost per call wins
-#: only on larger arrays).
-PYTHON_CANDIDATES = 128
 
 
 def _signed64(value: int) -> int:
@@ -208,7 +208,7 @@ class NearIndex:
         self._sketch_low_view = memoryview(self._sketch_low)
         self._sketch_offsets_view = memoryview(self._sketch_offsets)
         self._band_rows_view = memoryview(self._band_rows)
-        self._band_sims_view = memoryview(self._band_sims)
+        self._band_sims_bytes = memoryview(self._band_sims).cast("B")
         self._band_offsets_view = memoryview(self._band_offsets)
 
     def _merge_delta(self) -> None:
@@ -255,7 +255,7 @@ class NearIndex:
         self._delta_sketch: dict[int, list[int]] = {}
 
     def _fp(self, row: int) -> int:
-        return int(self.fps[row]) if row < self.base else self._delta_fps[row - self.base]
+        return self.fps.item(row) if row < self.base else self._delta_fps[row - self.base]
 
     # ------------------------------------------------------------------ queries
     def query(self, simhash: int, max_distance: int, sketch: list[int] | None = None) -> list[int]:
@@ -270,19 +270,25 @@ class NearIndex:
             rows = self._sketch_rows_matching(sketch or [], keys)
         if not rows and max_distance >= 0 and simhash:
             rows = self._simhash_rows(simhash & 0xFFFFFFFFFFFFFFFF, max_distance)
+        if not rows:
+            return []
         return list(dict.fromkeys(self._fp(r) for r in sorted(set(rows))))
 
     def _sketch_rows_matching(self, sketch: list[int], keys: list[int]) -> list[int]:
         # bisect over memoryviews: a few keys cost less in Python than one round of numpy calls
         found: list[int] = []
-        low_keys, offsets = self._sketch_low_view, self._sketch_offsets_view
-        for key in keys:
-            bucket, low = (key >> 48) + _BUCKETS // 2, key & 0xFFFFFFFF
+        low_keys, offsets, delta = self._sketch_low_view, self._sketch_offsets_view, self._delta_sketch
+        needed = 2 if len(sketch) >= 2 else 1  # shared keys that make a match (neardup.sketch_match)
+        for left, key in enumerate(keys):
+            if not found and len(keys) - left < needed:
+                break  # the keys left cannot make a match on their own: skip their lookups
+            bucket, low = (key >> 48) + _HALF_BUCKETS, key & 0xFFFFFFFF
             start, end = offsets[bucket], offsets[bucket + 1]
             lo = bisect.bisect_left(low_keys, low, start, end)
             if lo < end and low_keys[lo] == low:
                 found += self._sketch_rows[lo:bisect.bisect_right(low_keys, low, lo, end)].tolist()
-            found += self._delta_sketch.get(key, ())
+            if delta:
+                found += delta.get(key, ())
         if not found:
             return []
         shared: dict[int, int] = {}
@@ -291,22 +297,33 @@ class NearIndex:
         return [r for r, n in shared.items() if sketch_match(sketch, n)]
 
     def _simhash_rows(self, simhash: int, max_distance: int) -> list[int]:
-        offsets = self._band_offsets_view
-        bounds = []
+        offsets, sims = self._band_offsets_view, self._band_sims_bytes
+        bounds, parts = [], []
         for band in range(BANDS):
             bucket = band * (_BUCKETS + 1) + ((simhash >> band * BAND_BITS) & (_BUCKETS - 1))
             lo, hi = offsets[bucket], offsets[bucket + 1]
             if hi > lo:
-                bounds.append((lo, min(hi, lo + MAX_CANDIDATES)))
-        if sum(hi - lo for lo, hi in bounds) <= PYTHON_CANDIDATES:
-            # a few candidates: plain Python on memoryviews beats a round of numpy calls
-            sims, band_rows = self._band_sims_view, self._band_rows_view
-            rows = [band_rows[lo + i] for lo, hi in bounds for i, other in enumerate(sims[lo:hi].tolist())
-                    if (other ^ simhash).bit_count() <= max_distance]
-        else:
-            cand = np.concatenate([self._band_rows[lo:hi] for lo, hi in bounds])
-            sims = np.concatenate([self._band_sims[lo:hi] for lo, hi in bounds])
-            rows = cand[np.bitwise_count(sims ^ np.uint64(simhash)) <= _UINT8[min(max_distance, 64)]].tolist()
+                hi = min(hi, lo + MAX_CANDIDATES)
+                bounds.append((lo, hi))
+                parts.append(sims[lo * 8:hi * 8])
+        rows = []
+        if parts:
+            # the four buckets' SimHashes in one array, one popcount, and the close ones found in bytes: ~60
+            # candidates at a million articles cost less this way than compared one by one in Python, and
+            # bytes.translate/find cost less than numpy's compare and nonzero on arrays this small
+            candidates = np.frombuffer(b"".join(parts), np.uint64)
+            counts = np.bitwise_count(candidates ^ np.uint64(simhash)).tobytes()
+            close = counts.translate(_CLOSE[min(max_distance, 64)])
+            band_rows = self._band_rows_view
+            i = close.find(1)
+            while i >= 0:
+                at = i
+                for lo, hi in bounds:  # position in the joined array -> the bucket it came from
+                    if at < hi - lo:
+                        rows.append(band_rows[lo + at])
+                        break
+                    at -= hi - lo
+                i = close.find(1, i + 1)
         if self._delta_bands:
             for band in range(BANDS):
                 key = band << BAND_BITS | (simhash >> band * BAND_BITS) & (_BUCKETS - 1)

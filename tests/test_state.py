@@ -362,3 +362,39 @@ def test_a_new_state_file_empties_a_leftover_near_log(tmp_path: Path) -> None:
     url = record(store, 1)
     assert store.near(simhash(body(1)), 3, None) == url
     store.close()
+
+
+def test_queries_match_a_brute_force_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SimHash within 3 bits (all four bands, crowded buckets, merged arrays and the delta) and every
+    record sharing two sketch keys is found, earliest first, and nothing else."""
+    import random
+
+    monkeypatch.setattr(nearindex, "DELTA_MAX", 150)
+    rnd = random.Random(11)
+    index = NearIndex(str(tmp_path / "x.near"))
+    sims, sketches, fps = [], [], []
+    base = rnd.getrandbits(64)
+    for n in range(400):
+        # a third near one common SimHash (up to 5 bits off): hits and misses at the 3-bit edge, in every band
+        sim = base ^ sum(1 << rnd.randrange(64) for _ in range(rnd.randrange(6))) if n % 3 == 0 else rnd.getrandbits(64)
+        sketch = rnd.sample(range(1, 40), 4) if n % 5 == 0 else [rnd.getrandbits(63) for _ in range(4)]
+        index.append(n + 1, sim, sketch)
+        sims.append(sim)
+        sketches.append(sketch)
+        fps.append(n + 1)
+    assert index.base > 0 and index._delta_fps   # both the sorted arrays and the delta are queried
+    queries = [(base ^ (1 << rnd.randrange(64)), None) for _ in range(30)] + [(s, None) for s in sims[::7]]
+    queries += [(rnd.getrandbits(64), rnd.sample(range(1, 40), 4)) for _ in range(30)]
+    answered = 0
+    for sim, sketch in queries:
+        if sketch:
+            expected = [fp for fp, other in zip(fps, sketches, strict=True) if len(set(other) & set(sketch)) >= 2]
+            if expected:
+                assert index.query(sim, 3, sketch) == expected
+                answered += 1
+                continue
+        expected = [fp for fp, other in zip(fps, sims, strict=True) if (other ^ sim).bit_count() <= 3]
+        assert index.query(sim, 3, sketch) == expected
+        answered += bool(expected)
+    assert answered > len(queries) // 2   # the queries mostly have near-duplicates to find
+    index.close()
