@@ -55,7 +55,12 @@ def test_clean_text_remembers_exactly_what_it_would_compute(raw: str) -> None:
 def test_query_needs_and_skips() -> None:
     assert compile_query(".share, #top > p::text").needs == (frozenset({"share"}), frozenset({"top"}))
     assert compile_query("div:not(.ad)").needs == (frozenset(),)
-    assert compile_query("//p[not(@class='x')]").needs is None  # negation: always run
+    assert compile_query("//p[not(@class='x')]").needs == (frozenset(),)  # a negated literal is no need
+    assert compile_query("//div[@a='x' or @b='y']/p").needs == (frozenset(),)
+    assert compile_query("//p[@class='intro'] | //div[@id='x']/*[self::p or self::h2]").needs == (
+        frozenset({"intro"}), frozenset({"x"}))  # the disjunction is about tags: the other predicate still counts
+    assert compile_query("//a[@x='y']/ancestor-or-self::div[@id='z']").needs == (frozenset({"y", "z"}),)
+    assert compile_query("count(//a[@x='y'])").needs is None  # a count may be 0: always run
     assert compile_query("//a[@id='x'] | //b[contains(@class, 'y')]").needs == (frozenset({"x"}), frozenset({"y"}))
     root = Selector(text="<html><body><div class='share'>s</div></body></html>").root
     page = PageQueries(root)
@@ -84,6 +89,30 @@ def test_attribute_first_rewrite_selects_the_same_nodes(query: str) -> None:
     root = Selector(text=DOC).root
     for node in (root, root.xpath("//div")[0]):
         assert etree.XPath(attribute_first(xpath))(node) == etree.XPath(xpath)(node)
+
+
+ALTERNATIVES = [
+    ".a p, #nowhere p, .missing > li",                              # one of three alternatives can match
+    "#nowhere, .nothing",                                           # none can
+    "[data-x='1'] p, div#b > p, .a li",                             # all can
+    "//div[@id='nowhere']/p | //div[@data-x='1']//p | //li[@class='a']",
+    "//p[@data-y='prefix'] | //ul/*[self::li or self::p][@class='zz']",
+    "//div[@class='a'][not(@id='b')]/p | //p[@lang='fr']",
+]
+
+
+@pytest.mark.parametrize("query", CSS + XPATH + ALTERNATIVES)
+def test_running_only_the_alternatives_a_page_may_match_gives_the_whole_answer(query: str) -> None:
+    xpath = query if query.startswith(("/", "./", "(")) else HTMLTranslator().css_to_xpath(query)
+    root = Selector(text=DOC).root
+    page = PageQueries(root)
+    expected = etree.XPath(xpath)(root)
+    assert page.run(query) == expected
+    alive = page.alive(compile_query(query))
+    if alive is not None:  # alternatives were left out: each of them matches nothing on this page
+        q = compile_query(query)
+        left_out = [i for i in range(len(q.needs or ())) if i not in alive]
+        assert left_out and all(q(root, (i,)) == [] for i in left_out)
 
 
 def test_page_tags_equal_the_xpath_answers() -> None:

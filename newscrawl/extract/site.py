@@ -87,47 +87,65 @@ def is_xpath(query: str) -> bool:
 
 
 class SiteQuery:
-    """One outlet selector: what a page must contain for it to match, and (built on first use) its lxml XPath.
+    """One outlet selector: what a page must contain for each of its alternatives to match, and (built on first
+    use) its lxml XPath for the alternatives a page may match.
 
     ``needs`` lists, per alternative of the query (CSS groups "a, b", XPath unions "a | b"), attribute-value
     substrings without which that alternative cannot match (".share" needs "share" in some attribute value).
-    A query none of whose alternatives can match is not run: on a real page most fallback and drop selectors
-    match nothing, and each run walks the whole tree. ``needs`` is None when the query cannot be read that way.
-    CSS is parsed once for both; the XPath is translated and compiled only when a page may match the query
-    (a process's first pages of an outlet pay for that, ~0.2 ms a selector, so unused fallbacks cost nothing).
+    Alternatives a page cannot match are not run, and a query none of whose alternatives can match is not run
+    at all: on a real page most fallback and drop selectors match nothing, and each alternative walks the whole
+    tree (an outlet's body query lists one alternative per page layout; a page has one layout). ``needs`` is None
+    when the query cannot be read that way. CSS is parsed once for both; an XPath is translated and compiled only
+    when a page may match it (a process's first pages of an outlet pay for that, ~0.2 ms a selector, so unused
+    fallbacks cost nothing), once per set of alternatives a page may match.
     """
 
-    __slots__ = ("query", "needs", "_groups", "_xpath")
+    __slots__ = ("query", "needs", "_branches", "_compiled")
 
     def __init__(self, query: str) -> None:
         self.query = query
-        self._xpath: etree.XPath | None = None
-        self._groups: list[Any] | None = None
+        self._compiled: dict[tuple[int, ...] | None, etree.XPath] = {}
+        # CSS: the parsed groups; XPath: the top-level union branches; None: the query is compiled whole
+        self._branches: list[Any] | None = None
+        self.needs: tuple[frozenset[str], ...] | None = None
         if is_xpath(query):
-            self.needs = _xpath_needs(query)
+            self._branches = _split_union(query)
+            self.needs = _xpath_needs(self._branches) if self._branches is not None else None
         else:
             try:
-                self._groups = css_parse(query)
+                self._branches = css_parse(query)
             except Exception:  # noqa: BLE001 - the translator reports bad CSS when the query is compiled
-                self.needs = None
+                self._branches = None
             else:
-                self.needs = tuple(frozenset(_tree_needs(g.parsed_tree)) for g in self._groups)
+                self.needs = tuple(frozenset(_tree_needs(g.parsed_tree)) for g in self._branches)
+
+    def _source(self, branches: list[Any]) -> str:
+        if is_xpath(self.query):
+            return " | ".join(branches)
+        # as HTMLTranslator.css_to_xpath, from the groups parsed above
+        return " | ".join(_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True)
+                          for g in branches)
+
+    def compiled(self, alive: tuple[int, ...] | None = None) -> etree.XPath:
+        """The XPath of the alternatives numbered ``alive`` (None: all of them)."""
+        found = self._compiled.get(alive)
+        if found is None:
+            if self._branches is None:
+                source = self.query if is_xpath(self.query) else _CSS.css_to_xpath(self.query)  # raises for bad CSS
+            elif alive is None:
+                source = self.query if is_xpath(self.query) else self._source(self._branches)
+            else:
+                source = self._source([self._branches[i] for i in alive])
+            found = self._compiled[alive] = etree.XPath(attribute_first(source), namespaces=_XPATH_NAMESPACES,
+                                                        smart_strings=False)
+        return found
 
     @property
     def xpath(self) -> etree.XPath:
-        if self._xpath is None:
-            if is_xpath(self.query):
-                source = self.query
-            elif self._groups is not None:  # as HTMLTranslator.css_to_xpath, from the groups parsed above
-                source = " | ".join(_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True)
-                                    for g in self._groups)
-            else:
-                source = _CSS.css_to_xpath(self.query)  # raises the translator's error for bad CSS
-            self._xpath = etree.XPath(attribute_first(source), namespaces=_XPATH_NAMESPACES, smart_strings=False)
-        return self._xpath
+        return self.compiled(None)
 
-    def __call__(self, node: Any) -> list[Any]:
-        result = self.xpath(node)
+    def __call__(self, node: Any, alive: tuple[int, ...] | None = None) -> list[Any]:
+        result = self.compiled(alive)(node)
         return result if isinstance(result, list) else [result]
 
 
@@ -190,8 +208,10 @@ def _tree_needs(tree: Any) -> set[str]:
 
 
 # Constructs under which an attribute test is no longer required for a match (negation, disjunction,
-# counting, comparisons, variables): XPath queries using any of them are always run.
-_XPATH_UNSAFE = re.compile(r"not\(|!=|\bor\b|count\(|sum\(|boolean\(|true\(|false\(|string-length|lang\(|[<>$]|=\s*0")
+# counting, comparisons, variables): the literals of a predicate using any of them are not needs, and a query
+# using one outside its predicates is always run.
+_XPATH_UNSAFE = re.compile(r"not\(|!=|(?<![\w-])or(?![\w-])|\||count\(|sum\(|boolean\(|true\(|false\("
+                           r"|string-length|lang\(|[<>$]|=\s*0")
 _XPATH_ATTR_LITERAL = re.compile(
     r"""@[\w:.-]+\s*=\s*(?:'([^']*)'|"([^"]*)")"""
     r"""|(?:contains|starts-with)\(\s*@[\w:.-]+\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)"""
@@ -199,16 +219,46 @@ _XPATH_ATTR_LITERAL = re.compile(
     r"""|contains\(concat\(' ', (?:normalize-space\()?@[\w:.-]+\)?, ' '\), ' ([^'\s]+) '\)""")
 
 
-def _xpath_needs(query: str) -> tuple[frozenset[str], ...] | None:
-    branches = _split_union(query)
-    if branches is None:
-        return None
+def _xpath_needs(branches: list[str]) -> tuple[frozenset[str], ...] | None:
+    """Per union branch, the attribute literals its predicates require ("//p[@class='intro'] | //div[@id='x']/
+    *[self::p or self::h2]" needs "intro", or "x": the disjunction is about tag names, its predicate is left out)."""
     out = []
     for branch in branches:
-        if _XPATH_UNSAFE.search(branch):
+        split = _predicates(branch)
+        if split is None:
             return None
-        out.append(frozenset(v for m in _XPATH_ATTR_LITERAL.finditer(branch) for v in m.groups() if v))
+        predicates, outside = split
+        if _XPATH_UNSAFE.search(outside):
+            return None
+        out.append(frozenset(v for predicate in predicates if not _XPATH_UNSAFE.search(predicate)
+                             for m in _XPATH_ATTR_LITERAL.finditer(predicate) for v in m.groups() if v))
     return tuple(out)
+
+
+def _predicates(branch: str) -> tuple[list[str], str] | None:
+    """The outermost predicates of an XPath ("[...]", nested ones inside them) and the text outside them."""
+    predicates, outside, depth, quote, start = [], [], 0, "", 0
+    for i, ch in enumerate(branch):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            if depth == 0:
+                outside.append(branch[start:i])
+                start = i + 1
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                predicates.append(branch[start:i])
+                start = i + 1
+            elif depth < 0:
+                return None
+    if quote or depth:
+        return None
+    outside.append(branch[start:])
+    return predicates, " ".join(outside)
 
 
 def _split_union(query: str) -> list[str] | None:
@@ -246,25 +296,41 @@ class PageQueries:
     def __init__(self, root: Any) -> None:
         self.root = root
         self._attribute_text: str | None = None
+        self._present: dict[str, bool] = {}
         self._results: dict[str, list[Any]] = {}
 
-    def may_match(self, q: SiteQuery) -> bool:
+    def alive(self, q: SiteQuery) -> tuple[int, ...] | None:
+        """The alternatives of ``q`` this page may match: None for all of them, () for none."""
         if not q.needs:
-            return True
+            return None
         if self._attribute_text is None:
             try:
                 self._attribute_text = str(self._ATTRIBUTE_VALUES(self.root))
             except (etree.XPathError, TypeError, ValueError):  # not an lxml tree: run every query
-                return True
-        text = self._attribute_text
-        return any(all(lit in text for lit in alternative) for alternative in q.needs)
+                return None
+        text, present = self._attribute_text, self._present
+        alive = []
+        for i, alternative in enumerate(q.needs):
+            for literal in alternative:
+                found = present.get(literal)
+                if found is None:  # queries share literals: each is looked for once a page
+                    found = present[literal] = literal in text
+                if not found:
+                    break
+            else:
+                alive.append(i)
+        return None if len(alive) == len(q.needs) else tuple(alive)
+
+    def may_match(self, q: SiteQuery) -> bool:
+        return self.alive(q) != ()
 
     def run(self, query: str, node: Any = None) -> list[Any]:
         """Results of one selector (lxml elements and strings) on the page or under ``node``."""
         q = compile_query(query)
-        if not self.may_match(q):
+        alive = self.alive(q)
+        if alive == ():
             return []
-        return q(self.root if node is None else node)
+        return q(self.root if node is None else node, alive)
 
     def first(self, queries: tuple[str, ...] | None, node: Any = None) -> list[Any]:
         """Results of the first of ``queries`` that matches anything (a field's fallbacks, in order).
