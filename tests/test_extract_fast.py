@@ -186,30 +186,50 @@ def test_outlet_name_is_stripped_from_titles_as_the_patterns_would() -> None:
 
 
 def _drop_one_by_one(root, queries):
-    from newscrawl.extract.site import PageQueries, _remove
+    from newscrawl.extract.drop import remove
+    from newscrawl.extract.site import PageQueries
 
     page = PageQueries(root)
     for q in queries:
-        _remove(page.run(q))
+        remove(page.run(q))
 
 
 @pytest.mark.parametrize("queries", [
     (".share", ".ad-slot", ".promo"),
     (".share", "p:first-child", ".ad-slot", "aside .promo", ".promo"),
     (".missing", ".share"),
+    ("[data-testid='Social']", "#top", "div[data-testid='Ad']", "aside > p.promo", "[data-x^='news']"),
+    ("p[data-x$='letter']", "[data-x*='wsl']", "[lang|='en']", "[class~='story']", "div:not(.story) p", "#top"),
+    ("aside .promo", "p:last-child", "[data-testid='Ad']", "div p:first-child", ".ad-slot"),
 ])
 def test_drop_nodes_batches_class_selectors_into_the_same_tree(queries):
     from lxml import html as lxml_html
 
-    from newscrawl.extract.site import drop_nodes
+    from newscrawl.extract.drop import drop_nodes
 
     page = ("<html><body><div class='ad-slot'><p>Ad</p></div><p>First</p>"
             "<div class=\"story\tshare\"><span class='share'>S</span> tail</div>"
             "<p class='shared'>not a share: a substring only</p><p class='share\u00a0x'>NBSP is no separator</p>"
             "<aside><p class='promo'>Promo</p><p class=' promo\n'>Promo 2</p></aside>"
-            "<div class='ad-slot'>second ad</div> after <p>Last</p></body></html>")
+            "<div class='ad-slot'>second ad</div> after <p>Last</p>"
+            "<div id='top' data-testid='Ad'><p data-x='newsletter' lang='en-GB'>N</p> t <p data-x='news'>n</p></div>"
+            "<section data-testid='Social'><p data-testid='Ad' class='promo'>in social</p></section>"
+            "<p data-testid='Ad'>not a div</p><p id='topless'>x</p><p lang='eng'>x</p></body></html>")
     expected, batched = lxml_html.fromstring(page), lxml_html.fromstring(page)
     _drop_one_by_one(expected, queries)
     drop_nodes(batched, queries)
     assert lxml_html.tostring(batched) == lxml_html.tostring(expected)
     assert b"substring only" in lxml_html.tostring(batched) and b"NBSP" in lxml_html.tostring(batched)
+
+
+def test_attribute_tests_and_order_free_selectors_are_read_right() -> None:
+    from newscrawl.extract.drop import AttributeTest, attribute_test, order_free
+
+    assert attribute_test(".ad") == AttributeTest(".ad", None, "class", "~=", "ad")
+    assert attribute_test("aside#top") == AttributeTest("aside#top", "aside", "id", "=", "top")
+    assert attribute_test("[data-testid^='x']") == AttributeTest("[data-testid^='x']", None, "data-testid", "^=", "x")
+    for query in ("div .ad", "[data-x]", "[data-x='it''s']", ".a.b", "p:first-child", "//p[@class='ad']", ".a, .b"):
+        assert attribute_test(query) is None, query
+    assert order_free("article footer") and order_free("div > p.x[data-y='z']") and order_free(".ad")
+    for query in ("p:first-child", "div:has(img)", "h2 + p", "div:not(.x)", "p::text", "//p", ".a, .b"):
+        assert not order_free(query), query

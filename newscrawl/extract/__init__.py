@@ -17,8 +17,9 @@ from lxml import etree
 from parsel import Selector
 
 from newscrawl import processors as p
+from newscrawl.extract.drop import drop_nodes
 from newscrawl.extract.pagetype import classify_page
-from newscrawl.extract.site import PageQueries, SiteRules, drop_nodes, element_text, site_values
+from newscrawl.extract.site import PageQueries, SiteRules, element_text, site_values
 from newscrawl.extract.structured import (
     PageTags,
     article_object,

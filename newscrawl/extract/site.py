@@ -414,65 +414,6 @@ def _root(sel: Any) -> Any:
     return sel.root if isinstance(sel, Selector) else sel
 
 
-# A bare class selector (".share"): such runs of an outlet's drop_selectors are matched in one walk of the tree.
-_CLASS_QUERY = re.compile(r"^\s*\.(-?[_a-zA-Z][\w-]*)\s*$")
-# What XPath's normalize-space() (and so cssselect's class test) treats as whitespace
-_XML_SPACE = re.compile("[ \t\r\n]+")
-
-
-@cache
-def _class_walk(names: tuple[str, ...]) -> etree.XPath:
-    """Elements whose class attribute contains any of ``names`` as a substring (the exact token test follows in
-    Python): one walk of the tree instead of one per class, each walk ~0.2 ms on a 1,500-element page."""
-    test = " or ".join(f"contains(., '{name}')" for name in names)  # names match _CLASS_QUERY: no quotes
-    return etree.XPath(f"descendant-or-self::*/@class[{test}]/..", smart_strings=False)
-
-
-def _with_classes(root: Any, names: tuple[str, ...]) -> list[Any]:
-    wanted = set(names)
-    return [el for el in _class_walk(names)(root) if not wanted.isdisjoint(_XML_SPACE.split(el.get("class", "")))]
-
-
-def _remove(elements: list[Any]) -> int:
-    removed = 0
-    for el in elements:
-        parent = el.getparent() if hasattr(el, "getparent") else None
-        if parent is not None:
-            # keep the tail text (it belongs to the parent), drop the element
-            if el.tail:
-                prev = el.getprevious()
-                if prev is not None:
-                    prev.tail = (prev.tail or "") + el.tail
-                else:
-                    parent.text = (parent.text or "") + el.tail
-            parent.remove(el)
-            removed += 1
-    return removed
-
-
-def drop_nodes(sel: Any, queries: tuple[str, ...], page: PageQueries | None = None) -> int:
-    """Remove boilerplate blocks from the parsed tree, in place, before any layer reads it.
-
-    Queries apply in their order (a structural selector such as ``p:first-child`` sees the tree left by the
-    ones before it); consecutive bare class selectors are matched together, which gives the same tree: whether
-    an element has a class does not depend on what was removed around it."""
-    page = page or PageQueries(_root(sel))
-    removed = 0
-    classes: list[str] = []
-    for q in (*queries, None):
-        m = _CLASS_QUERY.match(q) if q is not None else None
-        if m is not None:
-            if page.may_match(compile_query(q)):
-                classes.append(m.group(1))
-            continue
-        if classes:
-            removed += _remove(_with_classes(page.root, tuple(classes)))
-            classes = []
-        if q is not None:
-            removed += _remove(page.run(q))
-    return removed
-
-
 def first_match(sel: Any, queries: tuple[str, ...]) -> list[Any] | None:
     """Results (lxml elements and strings) of the first query that matches under ``sel``, or None."""
     found = PageQueries(_root(sel)).first(queries)
