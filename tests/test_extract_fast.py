@@ -77,7 +77,10 @@ def test_needs_read_the_parsed_values_not_the_source() -> None:
 CSS = [".a", "#b", "div.a", "[data-x='1'] p", "p[data-y^='pre']", "p[data-y$='fix']", "p[data-y*='mid']",
        "p[lang~='en']", "div.a.b", "li:first-child", "#b > p::text", "p::attr(data-y)", "figure:has(img)"]
 XPATH = ["//div[@id='b']/p", "(//p[@data-x='1'])[1]", "//div[@class='a'][1]", "//*[@id='b'][//p]//p",
-         ".//p[@data-y=\"prefix\"]", "//div[contains(concat(' ', normalize-space(@class), ' '), ' a ')]"]
+         ".//p[@data-y=\"prefix\"]", "//div[contains(concat(' ', normalize-space(@class), ' '), ' a ')]",
+         "//p[contains(@data-y, 'mid')]/text()", "//p[starts-with(@data-y, 'pre')]", "//*[contains(@data-y, 'fix')]",
+         "//li[contains(concat(' ', normalize-space(@class), ' '), ' a ')][1]", "(//div[contains(@class, 'a')]/p)[2]",
+         "//div[contains(concat(' ', normalize-space(@class), ' '), ' b ')]//p[contains(@lang, 'en')]"]
 DOC = """<html><body><div class="a b" id="b"><p data-y="prefix" lang="en gb">1</p><p data-y="midfix">2</p>
 <ul><li class="a">x</li><li>y</li></ul><figure><img src="i.jpg"></figure></div>
 <div class="a" data-x="1"><p data-x="1" data-y="amidst">3</p></div></body></html>"""

@@ -184,9 +184,29 @@ def _attribute_step(m: re.Match[str]) -> str:
     return f"{step}{name}/@{attr}[{''.join(test)}]/.."
 
 
+# Hand-written XPath tests an attribute inside a function: the class-token idiom
+# "contains(concat(' ', normalize-space(@class), ' '), ' name ')", and contains()/starts-with() of one attribute
+# with a non-empty literal. Each is false on an element without the attribute, so the same rewrite applies; the
+# idiom also gets the cheap substring test first (as cssselect writes it), which spares most attributes the
+# normalize-space and concat.
+_FUNCTION_STEP = re.compile(
+    r"(?P<step>(?:descendant-or-self|descendant|child)::|//)(?P<name>\*|[\w-]+)\[\s*(?:"
+    r"contains\(concat\(' ', normalize-space\(@(?P<token_attr>[\w-]+)\), ' '\), ' (?P<token>[^'\s]+) '\)"
+    r"|(?P<function>contains|starts-with)\(\s*@(?P<attr>[\w-]+)\s*,\s*'(?P<literal>[^']+)'\s*\))\s*\](?!\[)")
+
+
+def _function_step(m: re.Match[str]) -> str:
+    step, name = m.group("step"), m.group("name")
+    if m.group("token") is not None:
+        token = m.group("token")
+        return (f"{step}{name}/@{m.group('token_attr')}[contains(., '{token}') and "
+                f"contains(concat(' ', normalize-space(.), ' '), ' {token} ')]/..")
+    return f"{step}{name}/@{m.group('attr')}[{m.group('function')}(., '{m.group('literal')}')]/.."
+
+
 def attribute_first(xpath: str) -> str:
     """The same XPath with single-attribute element tests rewritten to select the attribute first."""
-    return _ATTR_STEP.sub(_attribute_step, xpath)
+    return _FUNCTION_STEP.sub(_function_step, _ATTR_STEP.sub(_attribute_step, xpath))
 
 
 def _tree_needs(tree: Any) -> set[str]:
