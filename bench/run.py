@@ -100,6 +100,9 @@ def load_scorer() -> Any:
     return module
 
 
+TIMED_PASSES = 3
+
+
 def corpus_extraction(limit: int | None) -> dict[str, Any]:
     """Generic layer vs trafilatura alone (ms/page, body F1), and outlet extraction ms/page."""
     import parsel
@@ -144,19 +147,24 @@ def corpus_extraction(limit: int | None) -> dict[str, Any]:
         spidercls = router.route(row.get("url"))
         if spidercls is not None:
             outlet_pages.append((spidercls, resp.url, html))
-    # Outlet pages twice: the first pass pays what a crawl pays once per outlet (selectors and regexes compiled),
-    # the second is timed; the parse and the extraction proper are timed apart.
+    # Outlet pages: a first pass pays what a crawl pays once per outlet (selectors and regexes compiled) and is
+    # not timed; then TIMED_PASSES passes, each page's parse and extraction timed apart in CPU time, and a page's
+    # figure is its least: the extraction is deterministic CPU work, and other jobs on this shared 2-core machine
+    # only ever add to a pass (wall time of one pass varied by +-10 % from run to run).
     parse_ms: list[float] = []
-    for timed in (False, True):
-        for spidercls, url, html in outlet_pages:
+    per_page: list[tuple[float, float]] = [(float("inf"), float("inf"))] * len(outlet_pages)
+    for timed in (False, *[True] * TIMED_PASSES):
+        for i, (spidercls, url, html) in enumerate(outlet_pages):
             clear_clean_text_cache()  # the first pass cleaned these very texts; a crawl sees a page once
-            t3 = time.perf_counter()
+            t3 = time.process_time()
             sel = parsel.Selector(text=html)
-            t4 = time.perf_counter()
+            t4 = time.process_time()
             extract_article(sel, url, SiteRules.of(spidercls), html=html, source=spidercls.name)
+            t5 = time.process_time()
             if timed:
-                parse_ms.append((t4 - t3) * 1000)
-                outlet_ms.append((time.perf_counter() - t4) * 1000)
+                per_page[i] = (min(per_page[i][0], (t4 - t3) * 1000), min(per_page[i][1], (t5 - t4) * 1000))
+    parse_ms = [p for p, _ in per_page]
+    outlet_ms = [e for _, e in per_page]
     return {"pages": len(rows), "gen_ms": statistics.mean(gen_ms), "tra_ms": statistics.mean(tra_ms),
             "gen_ms_median": statistics.median(gen_ms), "tra_ms_median": statistics.median(tra_ms),
             "gen_f1": score.aeb_prf(gen_tri)[2], "tra_f1": score.aeb_prf(tra_tri)[2],
@@ -200,7 +208,8 @@ def main() -> None:
         print(f"{'newscrawl generic':<22}{ext['gen_ms']:>14.2f}{ext['gen_ms_median']:>10.2f}{ext['gen_f1']:>10.3f}")
         print(f"{'trafilatura alone':<22}{ext['tra_ms']:>14.2f}{ext['tra_ms_median']:>10.2f}{ext['tra_f1']:>10.3f}")
         if ext["outlet_ms_median"] is not None:
-            print(f"outlet extraction (site + JSON-LD + meta), {ext['outlet_pages']} outlet pages, median ms/page: "
+            print(f"outlet extraction (site + JSON-LD + meta), {ext['outlet_pages']} outlet pages, median CPU ms/page "
+                  f"(a page's least of {TIMED_PASSES} passes): "
                   f"extraction {ext['outlet_ms_median']:.2f} + lxml parse {ext['parse_ms_median']:.2f} "
                   f"(together {ext['outlet_total_median']:.2f})")
     else:

@@ -98,7 +98,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _VISIBLE = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
 _PARAGRAPHS = ("//p[not(ancestor::nav or ancestor::footer or ancestor::form or ancestor::*[@role='dialog'])]"
                "//text()")
-_PARAGRAPH_TEXT = etree.XPath(_PARAGRAPHS, smart_strings=False)
+_PARAGRAPH_TEXT = etree.XPath(_PARAGRAPHS, regexp=False, smart_strings=False)
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def _by_name(el: Any) -> dict[str, Any]:
 
 
 _WS = re.compile(r"\s+")
-_TEXT_NODES = etree.XPath("text()")
+_TEXT_NODES = etree.XPath("text()", regexp=False)
 _WRAP = re.compile(r"[ \t]*[\r\n\t]+[ \t]*")
 
 

@@ -120,10 +120,11 @@ def _without_name(title: str, name: str) -> str | None:
 
 
 _VISIBLE_PARAGRAPH_TEXT = etree.XPath(
-    "//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]", smart_strings=False)
-_ALL_TEXT = etree.XPath(".//text()", smart_strings=False)
-_ARTICLE_H1 = etree.XPath("//article//h1 | //main//h1")
-_H1 = etree.XPath("//h1")
+    "//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]", regexp=False,
+    smart_strings=False)
+_ALL_TEXT = etree.XPath(".//text()", regexp=False, smart_strings=False)
+_ARTICLE_H1 = etree.XPath("//article//h1 | //main//h1", regexp=False)
+_H1 = etree.XPath("//h1", regexp=False)
 
 
 def _body_is_complete(body: str | None, root: Any) -> bool:

@@ -143,7 +143,7 @@ class _AttributeMatcher:
         values = tuple(dict.fromkeys(t.value for t in tests))
         test = " or ".join(f"contains(., '{v}')" for v in values)  # values hold no quote (attribute_test)
         # the walk: elements whose attribute contains any of the values (what every operator implies)
-        self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}[{test}]/..", smart_strings=False)
+        self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}[{test}]/..", regexp=False, smart_strings=False)
         self.equal: dict[str, set[str | None]] = {}
         self.token: dict[str, set[str | None]] = {}
         self.other = [t for t in tests if t.operator not in ("=", "~=")]

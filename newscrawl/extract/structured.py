@@ -63,11 +63,12 @@ def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 
 
 _JSONLD_TEXT = etree.XPath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()',
-                           smart_strings=False)
-_META = etree.XPath("//meta[@content]")
-_TITLE = etree.XPath("//head/title/text() | //title/text()", smart_strings=False)
-_HTML_LANG = etree.XPath("/html/@lang | /html/@xml:lang", smart_strings=False)
-_CANONICAL = etree.XPath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href', smart_strings=False)
+                           regexp=False, smart_strings=False)
+_META = etree.XPath("//meta[@content]", regexp=False)
+_TITLE = etree.XPath("//head/title/text() | //title/text()", regexp=False, smart_strings=False)
+_HTML_LANG = etree.XPath("/html/@lang | /html/@xml:lang", regexp=False, smart_strings=False)
+_CANONICAL = etree.XPath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href', regexp=False,
+                        smart_strings=False)
 
 
 def _root(sel: Any) -> Any:
