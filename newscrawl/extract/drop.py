@@ -136,14 +136,21 @@ def drop_plan(queries: tuple[str, ...]) -> DropPlan:
 
 
 class _AttributeMatcher:
-    """Several AttributeTests of one attribute, checked on an element with one read (and one split) of its value."""
+    """Several AttributeTests of one attribute, checked on an element with one read (and one split) of its value.
+
+    The elements to check come from one walk. With one value to look for, libxml2 tests it in the walk
+    ("@class[contains(., 'ad')]"); with several, each contains() copies the attribute value again (libxml2 casts
+    the node to a string per call), and reading every value once into Python and testing the substrings there
+    costs a half to a third as much on real pages (~580 class attributes, 6 names: 1.2 -> 0.5 ms)."""
 
     def __init__(self, attribute: str, tests: tuple[AttributeTest, ...]) -> None:
         self.attribute = attribute
-        values = tuple(dict.fromkeys(t.value for t in tests))
-        test = " or ".join(f"contains(., '{v}')" for v in values)  # values hold no quote (attribute_test)
-        # the walk: elements whose attribute contains any of the values (what every operator implies)
-        self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}[{test}]/..", regexp=False, smart_strings=False)
+        self.values = tuple(dict.fromkeys(t.value for t in tests))
+        if len(self.values) == 1:  # values hold no quote (attribute_test)
+            self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}[contains(., '{self.values[0]}')]/..",
+                                    regexp=False, smart_strings=False)
+        else:  # the attribute values themselves, each knowing its element (smart strings)
+            self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}", regexp=False)
         self.equal: dict[str, set[str | None]] = {}
         self.token: dict[str, set[str | None]] = {}
         self.other = [t for t in tests if t.operator not in ("=", "~=")]
@@ -155,8 +162,8 @@ class _AttributeMatcher:
     def _tag_ok(tags: set[str | None] | None, tag: Any) -> bool:
         return bool(tags) and (None in tags or tag in tags)  # type: ignore[operator]
 
-    def matches(self, el: Any) -> bool:
-        value = el.get(self.attribute)
+    def matches(self, el: Any, value: str | None = None) -> bool:
+        value = el.get(self.attribute) if value is None else value
         if value is None:
             return False
         if self.equal and self._tag_ok(self.equal.get(value), el.tag):
@@ -166,7 +173,17 @@ class _AttributeMatcher:
         return any(t.matches(el) for t in self.other)
 
     def __call__(self, root: Any) -> list[Any]:
-        return [el for el in self.walk(root) if self.matches(el)]
+        if len(self.values) == 1:
+            return [el for el in self.walk(root) if self.matches(el)]
+        found = []
+        for value in self.walk(root):
+            for wanted in self.values:
+                if wanted in value:  # what every operator implies, before the exact test
+                    el = value.getparent()
+                    if self.matches(el, str(value)):
+                        found.append(el)
+                    break
+        return found
 
 
 @cache
