@@ -176,13 +176,23 @@ class _AttributeMatcher:
         if len(self.values) == 1:
             return [el for el in self.walk(root) if self.matches(el)]
         found = []
+        equal, token, other = self.equal, self.token, self.other
         for value in self.walk(root):
             for wanted in self.values:
                 if wanted in value:  # what every operator implies, before the exact test
-                    el = value.getparent()
-                    if self.matches(el, str(value)):
-                        found.append(el)
                     break
+            else:
+                continue
+            el = value.getparent()
+            tag = el.tag
+            tags = equal.get(value) if equal else None
+            if not (tags and (None in tags or tag in tags)) and token:
+                for name in _XML_SPACE.split(value):
+                    tags = token.get(name)
+                    if tags and (None in tags or tag in tags):
+                        break
+            if (tags and (None in tags or tag in tags)) or any(t.matches(el) for t in other):
+                found.append(el)
         return found
 
 
