@@ -101,6 +101,10 @@ ALTERNATIVES = [
     "//div[@id='nowhere']/p | //div[@data-x='1']//p | //li[@class='a']",
     "//p[@data-y='prefix'] | //ul/*[self::li or self::p][@class='zz']",
     "//div[@class='a'][not(@id='b')]/p | //p[@lang='fr']",
+    # alternatives sharing their first step, merged into one path (merge_sibling_steps)
+    "div.a > p, div.a > ul > li, div.a > figure, div#b > ol > li, div.a > ul > li",
+    "//div[@id='b']/p | //div[@id='b']/ul/li | //div[@id='b']/figure/img | //div[@id='b']/p[2]",
+    ".a p, .a li, .a p ::text, div li::text, div p::text",
 ]
 
 

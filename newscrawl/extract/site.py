@@ -121,10 +121,10 @@ class SiteQuery:
 
     def _source(self, branches: list[Any]) -> str:
         if is_xpath(self.query):
-            return " | ".join(branches)
+            return " | ".join(merge_sibling_steps([b.strip() for b in branches]))
         # as HTMLTranslator.css_to_xpath, from the groups parsed above
-        return " | ".join(_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True)
-                          for g in branches)
+        return " | ".join(merge_sibling_steps(
+            [_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True) for g in branches]))
 
     def compiled(self, alive: tuple[int, ...] | None = None) -> etree.XPath:
         """The XPath of the alternatives numbered ``alive`` (None: all of them)."""
@@ -133,7 +133,7 @@ class SiteQuery:
             if self._branches is None:
                 source = self.query if is_xpath(self.query) else _CSS.css_to_xpath(self.query)  # raises for bad CSS
             elif alive is None:
-                source = self.query if is_xpath(self.query) else self._source(self._branches)
+                source = self._source(self._branches)
             else:
                 source = self._source([self._branches[i] for i in alive])
             source = attribute_first(source)
@@ -151,6 +151,57 @@ class SiteQuery:
     def __call__(self, node: Any, alive: tuple[int, ...] | None = None) -> list[Any]:
         result = self.compiled(alive)(node)
         return result if isinstance(result, list) else [result]
+
+
+# An outlet's body selector lists what a body block holds: "div.wsw > p, div.wsw > h2, div.wsw > ul > li, ...".
+# Each alternative walks the whole tree again to find the block; alternatives that start with the same step and
+# differ only in one element name after it are one path: "div.wsw/*[self::p or self::h2]", "div.wsw/*[self::ul
+# or self::ol]/li" (the same elements, in document order, for one walk).
+_AFTER_FIRST_STEP = re.compile(
+    r"^(?P<axis>descendant-or-self::\*/|descendant::|)(?P<name>[A-Za-z_][\w-]*)(?P<tail>/.*)?$", re.S)
+
+
+def _first_step(xpath: str) -> tuple[str, str] | None:
+    """(first location step, the rest) of a relative or "//" path, split at its first top-level "/"."""
+    if xpath.startswith("("):
+        return None
+    depth, quote = 0, ""
+    for i in range(2 if xpath.startswith("//") else 0, len(xpath)):
+        ch = xpath[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "/" and depth == 0:
+            return (xpath[:i], xpath[i + 1:]) if i else None
+    return None
+
+
+def merge_sibling_steps(branches: list[str]) -> list[str]:
+    """Union branches with alternatives that share their first step merged (see above); the others as given."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for branch in branches:
+        split = _first_step(branch)
+        m = _AFTER_FIRST_STEP.match(split[1]) if split else None
+        if split is None or m is None or "|" in split[1]:
+            groups.setdefault((branch,), [])
+            continue
+        groups.setdefault((split[0], m.group("axis"), m.group("tail") or ""), []).append(m.group("name"))
+    out = []
+    for key, names in groups.items():
+        names = list(dict.fromkeys(names))
+        if len(key) == 1:
+            out.append(key[0])
+        elif len(names) == 1:
+            out.append(f"{key[0]}/{key[1]}{names[0]}{key[2]}")
+        else:
+            test = " or ".join(f"self::{n}" for n in names)
+            out.append(f"{key[0]}/{key[1]}*[{test}]{key[2]}")
+    return out
 
 
 @cache
