@@ -483,7 +483,10 @@ def node_text(node: Any) -> str:
         return node
     if not hasattr(node, "iter"):
         return "" if node is None else str(node)
-    return element_text(node)
+    text = element_text(node)
+    # without the two spaces a block element's rendering puts around it: a paragraph that is already clean
+    # text then is its own clean_text (remembered as such), instead of one more string to clean and check
+    return text[1:-1] if node.tag in _BLOCK_TAGS else text
 
 
 def _root(sel: Any) -> Any:
