@@ -377,7 +377,7 @@ class PageQueries:
 
     def alive(self, q: SiteQuery) -> tuple[int, ...] | None:
         """The alternatives of ``q`` this page may match: None for all of them, () for none."""
-        if not q.needs:
+        if not q.needs or not any(q.needs):  # nothing to look for ("article footer"): no need to read the page
             return None
         if self._attribute_text is None:
             try:
