@@ -100,7 +100,7 @@ def load_scorer() -> Any:
     return module
 
 
-TIMED_PASSES = 3
+TIMED_PASSES = 5
 
 
 def corpus_extraction(limit: int | None) -> dict[str, Any]:
