@@ -151,7 +151,6 @@ def corpus_extraction(limit: int | None) -> dict[str, Any]:
     # not timed; then TIMED_PASSES passes, each page's parse and extraction timed apart in CPU time, and a page's
     # figure is its least: the extraction is deterministic CPU work, and other jobs on this shared 2-core machine
     # only ever add to a pass (wall time of one pass varied by +-10 % from run to run).
-    parse_ms: list[float] = []
     per_page: list[tuple[float, float]] = [(float("inf"), float("inf"))] * len(outlet_pages)
     for timed in (False, *[True] * TIMED_PASSES):
         for i, (spidercls, url, html) in enumerate(outlet_pages):
