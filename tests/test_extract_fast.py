@@ -240,3 +240,18 @@ def test_attribute_tests_and_order_free_selectors_are_read_right() -> None:
     assert order_free("article footer") and order_free("div > p.x[data-y='z']") and order_free(".ad")
     for query in ("p:first-child", "div:has(img)", "h2 + p", "div:not(.x)", "p::text", "//p", ".a, .b"):
         assert not order_free(query), query
+
+
+SHARED_START = ["#b p", "#b > ul > li", "#b p::text", "#b p::attr(data-y)", "//div[@id='b']//p", "//div[@id='b']/p[2]",
+                "//div[@id='b']//@data-y", "div.a li", "//div[contains(@class, 'a')]//p", "#b", "#nowhere p",
+                "[data-x='1'] > p", "[data-x='1'] p ::text", "ul > li:first-child", "(//div)[1]//p", "//p/.."]
+
+
+@pytest.mark.parametrize("query", CSS + XPATH + ALTERNATIVES + SHARED_START)
+def test_a_first_step_read_once_a_page_gives_the_whole_answer(query: str) -> None:
+    """Queries run from their first step's one block (PageQueries._page_run) find what the whole query finds."""
+    xpath = query if query.startswith(("/", "./", "(")) else HTMLTranslator().css_to_xpath(query)
+    root = Selector(text=DOC).root
+    page = PageQueries(root)
+    for _ in range(2):  # the second time, the first step is the page's remembered one
+        assert page._page_run(query) == etree.XPath(xpath)(root)

@@ -244,4 +244,6 @@ def drop_nodes(sel: Any, queries: tuple[str, ...], page: PageQueries | None = No
             removed += _apply_together(page, step)
         else:
             removed += remove(page.run(step))
+    if removed:
+        page.tree_changed()
     return removed

@@ -104,7 +104,7 @@ class SiteQuery:
 
     def __init__(self, query: str) -> None:
         self.query = query
-        self._compiled: dict[tuple[int, ...] | None, etree.XPath] = {}
+        self._compiled: dict[Any, Any] = {}  # per set of alternatives: its XPath, and its split
         # CSS: the parsed groups; XPath: the top-level union branches; None: the query is compiled whole
         self._branches: list[Any] | None = None
         self.needs: tuple[frozenset[str], ...] | None = None
@@ -119,12 +119,31 @@ class SiteQuery:
             else:
                 self.needs = tuple(frozenset(_tree_needs(g.parsed_tree)) for g in self._branches)
 
-    def _source(self, branches: list[Any]) -> str:
+    def _paths(self, branches: list[Any]) -> list[str]:
         if is_xpath(self.query):
-            return " | ".join(merge_sibling_steps([b.strip() for b in branches]))
+            return merge_sibling_steps([b.strip() for b in branches])
         # as HTMLTranslator.css_to_xpath, from the groups parsed above
-        return " | ".join(merge_sibling_steps(
-            [_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True) for g in branches]))
+        return merge_sibling_steps(
+            [_CSS.selector_to_xpath(g, "descendant-or-self::", translate_pseudo_elements=True) for g in branches])
+
+    def _source(self, branches: list[Any]) -> str:
+        return " | ".join(self._paths(branches))
+
+    def split(self, alive: tuple[int, ...] | None) -> tuple[str, etree.XPath] | None:
+        """(first location step, compiled rest) of the query's alternatives ``alive`` when they are one path
+        with more than one step ("#bodyContent p.intro": the element #bodyContent, then p.intro under it)."""
+        key = ("split", alive)
+        if key not in self._compiled:
+            split = None
+            if self._branches is not None and "re:" not in self.query:
+                paths = self._paths(self._branches if alive is None else [self._branches[i] for i in alive])
+                parts = _first_step(paths[0]) if len(paths) == 1 else None
+                if parts is not None and parts[1]:
+                    rest = "./" + parts[1] if parts[1].startswith("/") else parts[1]  # "A//p": ".//p" under A
+                    split = (attribute_first(parts[0]),
+                             etree.XPath(attribute_first(rest), regexp=False, smart_strings=False))
+            self._compiled[key] = split  # type: ignore[assignment]
+        return self._compiled[key]  # type: ignore[return-value]
 
     def compiled(self, alive: tuple[int, ...] | None = None) -> etree.XPath:
         """The XPath of the alternatives numbered ``alive`` (None: all of them)."""
@@ -202,6 +221,11 @@ def merge_sibling_steps(branches: list[str]) -> list[str]:
             test = " or ".join(f"self::{n}" for n in names)
             out.append(f"{key[0]}/{key[1]}*[{test}]{key[2]}")
     return out
+
+
+@cache
+def _first_step_xpath(source: str) -> etree.XPath:
+    return etree.XPath(source, regexp=False, smart_strings=False)
 
 
 @cache
@@ -373,6 +397,7 @@ class PageQueries:
         self.root = root
         self._attribute_text: str | None = None
         self._present: dict[str, bool] = {}
+        self._first_steps: dict[str, list[Any]] = {}
         self._results: dict[str, list[Any]] = {}
 
     def alive(self, q: SiteQuery) -> tuple[int, ...] | None:
@@ -408,6 +433,32 @@ class PageQueries:
             return []
         return q(self.root if node is None else node, alive)
 
+    def _page_run(self, query: str) -> list[Any]:
+        """run() on the whole page, a query's first step evaluated once a page for all the queries that start
+        with it (an outlet's fields often start from the same block: "#bodyContent h1", "#bodyContent p.intro",
+        "#bodyContent .picBox" walk the tree once for #bodyContent, not three times)."""
+        q = compile_query(query)
+        alive = self.alive(q)
+        if alive == ():
+            return []
+        split = q.split(alive)
+        if split is not None:
+            starts = self._first_steps.get(split[0])
+            if starts is None:
+                starts = self._first_steps[split[0]] = _first_step_xpath(split[0])(self.root)
+            if not starts:
+                return []
+            if len(starts) == 1 and isinstance(getattr(starts[0], "tag", None), str):
+                result = split[1](starts[0])
+                return result if isinstance(result, list) else [result]
+            # several blocks: the whole query, which orders and merges what it finds under each
+        return q(self.root, alive)
+
+    def tree_changed(self) -> None:
+        """Forget what was read from the tree (drop_nodes removed elements)."""
+        self._first_steps.clear()
+        self._results.clear()
+
     def first(self, queries: tuple[str, ...] | None, node: Any = None) -> list[Any]:
         """Results of the first of ``queries`` that matches anything (a field's fallbacks, in order).
 
@@ -417,7 +468,7 @@ class PageQueries:
             if node is None:
                 found = self._results.get(query)
                 if found is None:
-                    found = self._results[query] = self.run(query)
+                    found = self._results[query] = self._page_run(query)
             else:
                 found = self.run(query, node)
             if found:
