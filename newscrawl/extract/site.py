@@ -182,20 +182,16 @@ _AFTER_FIRST_STEP = re.compile(
 
 def _first_step(xpath: str) -> tuple[str, str] | None:
     """(first location step, the rest) of a relative or "//" path, split at its first top-level "/"."""
-    if xpath.startswith("("):
+    chars = _unquoted(xpath)
+    if chars is None or xpath.startswith("("):
         return None
-    depth, quote = 0, ""
-    for i in range(2 if xpath.startswith("//") else 0, len(xpath)):
-        ch = xpath[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[(":
+    depth = 0
+    for i, ch in chars:
+        if ch in "[(":
             depth += 1
         elif ch in "])":
             depth -= 1
-        elif ch == "/" and depth == 0:
+        elif ch == "/" and depth == 0 and i >= (2 if xpath.startswith("//") else 0):
             return (xpath[:i], xpath[i + 1:]) if i else None
     return None
 
@@ -336,13 +332,12 @@ def _xpath_needs(branches: list[str]) -> tuple[frozenset[str], ...] | None:
 
 def _predicates(branch: str) -> tuple[list[str], str] | None:
     """The outermost predicates of an XPath ("[...]", nested ones inside them) and the text outside them."""
-    predicates, outside, depth, quote, start = [], [], 0, "", 0
-    for i, ch in enumerate(branch):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "[":
+    chars = _unquoted(branch)
+    if chars is None:
+        return None
+    predicates, outside, depth, start = [], [], 0, 0
+    for i, ch in chars:
+        if ch == "[":
             if depth == 0:
                 outside.append(branch[start:i])
                 start = i + 1
@@ -354,7 +349,7 @@ def _predicates(branch: str) -> tuple[list[str], str] | None:
                 start = i + 1
             elif depth < 0:
                 return None
-    if quote or depth:
+    if depth:
         return None
     outside.append(branch[start:])
     return predicates, " ".join(outside)
@@ -362,23 +357,36 @@ def _predicates(branch: str) -> tuple[list[str], str] | None:
 
 def _split_union(query: str) -> list[str] | None:
     """Top-level "|" alternatives of an XPath (outside brackets and string literals)."""
-    branches, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(query):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([":
+    chars = _unquoted(query)
+    if chars is None:
+        return None
+    branches, depth, start = [], 0, 0
+    for i, ch in chars:
+        if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
         elif ch == "|" and depth == 0:
             branches.append(query[start:i])
             start = i + 1
-    if quote or depth:
+    if depth:
         return None
     branches.append(query[start:])
     return branches
+
+
+def _unquoted(xpath: str) -> list[tuple[int, str]] | None:
+    """(position, character) of an XPath's characters outside its string literals; None when a literal is
+    left open (the XPath is not read: its queries always run)."""
+    out, quote = [], ""
+    for i, ch in enumerate(xpath):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        else:
+            out.append((i, ch))
+    return None if quote else out
 
 
 class PageQueries:
