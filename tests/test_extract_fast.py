@@ -255,3 +255,18 @@ def test_a_first_step_read_once_a_page_gives_the_whole_answer(query: str) -> Non
     page = PageQueries(root)
     for _ in range(2):  # the second time, the first step is the page's remembered one
         assert page._page_run(query) == etree.XPath(xpath)(root)
+
+
+def test_c_level_element_classes_only_for_the_pages_own_parser() -> None:
+    from lxml import html as lxml_html
+
+    from newscrawl.extract import _fast_element_proxies
+
+    page = "<html><body><form><input name='q'></form><p>x</p></body></html>"
+    shared = lxml_html.fromstring(page)  # lxml.html's module-level parser, shared by the process
+    _fast_element_proxies(shared)
+    assert type(lxml_html.fromstring(page).xpath("//form")[0]) is lxml_html.FormElement
+    sel = Selector(text=page)  # parsel: a parser for this page alone
+    _fast_element_proxies(sel.root)
+    assert type(sel.root.xpath("//form")[0]) is lxml_html.HtmlElement
+    assert sel.root.xpath("//p")[0].text_content() == "x"  # still lxml.html's element API

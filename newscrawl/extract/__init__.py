@@ -260,7 +260,8 @@ def _parse_date(value: Any, tz: str | None) -> str | None:
 # lxml.html's class lookup picks a Python class per element tag in Python (FormElement, InputElement...): ~1 µs
 # for every element lxml hands to Python (each XPath result, each iterated element), ~200 times a page.
 # Extraction needs none of those form helpers, so the page's parser gets lxml's C-level lookup to the same
-# HtmlElement class for every element (the parser belongs to this one document: parsel makes one per page).
+# HtmlElement class for every element. Only a parser of this one document (parsel makes one per page): lxml.html's
+# module-level parsers, which lxml.html.fromstring shares across a process, are left alone.
 _FAST_LOOKUP = etree.ElementDefaultClassLookup(element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
                                                pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity)
 
@@ -270,7 +271,7 @@ def _fast_element_proxies(root: Any) -> None:
         parser = root.getroottree().parser
     except AttributeError:  # not an lxml element
         return
-    if isinstance(parser, lxml_html.HTMLParser):
+    if isinstance(parser, lxml_html.HTMLParser) and parser is not lxml_html.html_parser:
         parser.set_element_class_lookup(_FAST_LOOKUP)
 
 
