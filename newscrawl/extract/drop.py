@@ -158,41 +158,33 @@ class _AttributeMatcher:
             if t.operator in ("=", "~="):
                 (self.equal if t.operator == "=" else self.token).setdefault(t.value, set()).add(t.tag)
 
-    @staticmethod
-    def _tag_ok(tags: set[str | None] | None, tag: Any) -> bool:
-        return bool(tags) and (None in tags or tag in tags)  # type: ignore[operator]
-
     def matches(self, el: Any, value: str | None = None) -> bool:
+        """Whether the element passes one of the tests (``value``: its attribute's value, when already read)."""
         value = el.get(self.attribute) if value is None else value
         if value is None:
             return False
-        if self.equal and self._tag_ok(self.equal.get(value), el.tag):
+        tag = el.tag
+        tags = self.equal.get(value)
+        if tags and (None in tags or tag in tags):
             return True
-        if self.token and any(self._tag_ok(self.token.get(t), el.tag) for t in _XML_SPACE.split(value)):
-            return True
+        if self.token:
+            for name in _XML_SPACE.split(value):
+                tags = self.token.get(name)
+                if tags and (None in tags or tag in tags):
+                    return True
         return any(t.matches(el) for t in self.other)
 
     def __call__(self, root: Any) -> list[Any]:
         if len(self.values) == 1:
             return [el for el in self.walk(root) if self.matches(el)]
         found = []
-        equal, token, other = self.equal, self.token, self.other
         for value in self.walk(root):
             for wanted in self.values:
                 if wanted in value:  # what every operator implies, before the exact test
+                    el = value.getparent()
+                    if self.matches(el, value):
+                        found.append(el)
                     break
-            else:
-                continue
-            el = value.getparent()
-            tag = el.tag
-            tags = equal.get(value) if equal else None
-            if not (tags and (None in tags or tag in tags)) and token:
-                for name in _XML_SPACE.split(value):
-                    tags = token.get(name)
-                    if tags and (None in tags or tag in tags):
-                        break
-            if (tags and (None in tags or tag in tags)) or any(t.matches(el) for t in other):
-                found.append(el)
         return found
 
 
