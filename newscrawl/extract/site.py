@@ -25,7 +25,7 @@ from typing import Any
 from cssselect import parse as css_parse
 from cssselect import parser as css_parser
 from lxml import etree
-from parsel import Selector, SelectorList
+from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from newscrawl.processors import clean_text
@@ -484,13 +484,6 @@ class PageQueries:
         return []
 
 
-def select(sel: Selector, query: str) -> SelectorList:
-    """One selector through parsel (CSS unless it looks like XPath); extraction itself uses compile_query."""
-    if is_xpath(query):
-        return sel.xpath(query)
-    return sel.css(query)
-
-
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "button"})
 # Elements that start a new line when rendered: their text must not glue onto the previous word.
 _BLOCK_TAGS = frozenset({"br", "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr",
@@ -550,12 +543,6 @@ def node_text(node: Any) -> str:
 
 def _root(sel: Any) -> Any:
     return sel.root if isinstance(sel, Selector) else sel
-
-
-def first_match(sel: Any, queries: tuple[str, ...]) -> list[Any] | None:
-    """Results (lxml elements and strings) of the first query that matches under ``sel``, or None."""
-    found = PageQueries(_root(sel)).first(queries)
-    return found or None
 
 
 def site_values(sel: Any, rules: SiteRules, base_url: str, page: PageQueries | None = None) -> dict[str, Any]:
