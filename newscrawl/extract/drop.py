@@ -111,15 +111,9 @@ def _ancestry_only(tree: Any) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class DropPlan:
-    """An outlet's drop_selectors as steps: a tuple of order-free selectors applied together, or one query."""
-
-    steps: tuple[tuple[str, ...] | str, ...]
-
-
 @cache
-def drop_plan(queries: tuple[str, ...]) -> DropPlan:
+def drop_plan(queries: tuple[str, ...]) -> tuple[tuple[str, ...] | str, ...]:
+    """An outlet's drop_selectors as steps: a tuple of order-free selectors applied together, or one query."""
     steps: list[tuple[str, ...] | str] = []
     run: list[str] = []
     for q in queries:
@@ -132,7 +126,7 @@ def drop_plan(queries: tuple[str, ...]) -> DropPlan:
         steps.append(q)
     if run:
         steps.append(tuple(run))
-    return DropPlan(tuple(steps))
+    return tuple(steps)
 
 
 class _AttributeMatcher:
@@ -231,7 +225,7 @@ def drop_nodes(sel: Any, queries: tuple[str, ...], page: PageQueries | None = No
     elements removed (an element inside a removed block may count too)."""
     page = page or PageQueries(_root(sel))
     removed = 0
-    for step in drop_plan(tuple(queries)).steps:
+    for step in drop_plan(tuple(queries)):
         if isinstance(step, tuple):
             removed += _apply_together(page, step)
         else:
