@@ -93,7 +93,7 @@ def _fix_surrogates(text: str) -> str:
 
     A lone "\\ud800" cannot be encoded to UTF-8, so it would crash the JSONL writer much later.
     """
-    if not _LONE_SURROGATE_RE.search(text):
+    if text.isascii() or not _LONE_SURROGATE_RE.search(text):  # isascii() is O(1); a regex scan is ~5 ns a char
         return text
     text = _SURROGATE_PAIR_RE.sub(
         lambda m: chr(0x10000 + ((ord(m.group()[0]) - 0xD800) << 10) + (ord(m.group()[1]) - 0xDC00)), text
@@ -145,9 +145,21 @@ def clear_clean_text_cache() -> None:
 def _is_clean(text: str) -> bool:
     """Whether _clean_text(text) == text, for an output of _clean_text (so: no odd whitespace or invisible
     characters left). Each check is the condition under which one step of _clean_text leaves text as it is."""
-    if "<" in text or "&" in text or _FTFY_HINT_RE.search(text) or _LONE_SURROGATE_RE.search(text):
+    if "<" in text or "&" in text:
         return False
-    return text.isascii() or (not is_bad(text) and unicodedata.is_normalized("NFC", text))
+    if text.isascii():  # no surrogate, mojibake or non-NFC text: only an ftfy hint (a control character) is left
+        return not _has_ftfy_hint(text)
+    if _FTFY_HINT_RE.search(text) or _LONE_SURROGATE_RE.search(text):
+        return False
+    return not is_bad(text) and unicodedata.is_normalized("NFC", text)
+
+
+def _has_ftfy_hint(text: str) -> bool:
+    """_FTFY_HINT_RE.search(text), without scanning ASCII text that has no control character at all (the usual
+    paragraph: isprintable() is one fast pass; \t and \n make it False and the regex decides)."""
+    if text.isascii() and text.isprintable():
+        return False
+    return _FTFY_HINT_RE.search(text) is not None
 
 
 def _clean_text(value: str) -> str | None:
@@ -160,10 +172,10 @@ def _clean_text(value: str) -> str | None:
     if "&" in text:
         # remove_illegal=False keeps unknown "&foo;" as written instead of deleting it.
         text = replace_entities(text, remove_illegal=False)
-    if _FTFY_HINT_RE.search(text) or (not text.isascii() and is_bad(text)):
+    if _has_ftfy_hint(text) or (not text.isascii() and is_bad(text)):
         text = ftfy.fix_text(text, _FTFY_CONFIG)  # "donâ€™t" -> "don’t", "CopyrightÂ©" -> "Copyright©"
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE_RE.sub("", text)
+    if not text.isascii():  # NFC and the invisible characters only concern non-ASCII text
+        text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
     return " ".join(text.split()) or None  # str.split() splits on what \s matches: 3x faster than _WS_RE.sub
 
 

@@ -35,6 +35,16 @@ def test_jsonld_graph_lists_and_lenient_parsing() -> None:
     assert fields["authors"] == ["Ana Sousa"]  # the organisation is not an author
 
 
+def test_jsonld_in_comment_and_cdata_markers() -> None:
+    from newscrawl.extract.structured import _loads
+
+    for text in (' <!-- {"a": 1} --> ', '<![CDATA[{"a": 1}]]>', '// <![CDATA[\n{"a": 1}\n// ]]>', '{"a": 1};',
+                 ' {"a": 1} ', '<!--{"a": 1}'):
+        assert _loads(text) == {"a": 1}, text
+    assert _loads('{"a": "-->"}') == {"a": "-->"}  # a marker inside the JSON is data
+    assert _loads("<!-- not json -->") is None
+
+
 def test_jsonld_reuters_style_byline_and_paywall() -> None:
     html = page(ld('{"@type":"NewsArticle","headline":"H","author":{"@type":"Person","byline":"Jane Roe"},'
                    '"isAccessibleForFree":"False"}'))

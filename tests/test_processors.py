@@ -655,3 +655,47 @@ def test_strip_boilerplate_merged_patterns_keep_their_own_flags():
 @pytest.mark.parametrize("n", [0, 1, 3, 4, 20])
 def test_has_words_agrees_with_word_count(body, n):
     assert P.has_words(body, n) == (P.word_count(body) >= n)
+
+
+def _reference_clean_text(value: str) -> str | None:
+    """_clean_text as a plain sequence of its steps, every regex run on every text (no fast paths)."""
+    import unicodedata
+
+    import ftfy
+    from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
+
+    text = value
+    if P._LONE_SURROGATE_RE.search(text):
+        text = P._SURROGATE_PAIR_RE.sub(
+            lambda m: chr(0x10000 + ((ord(m.group()[0]) - 0xD800) << 10) + (ord(m.group()[1]) - 0xDC00)), text)
+        text = P._LONE_SURROGATE_RE.sub("\ufffd", text)
+    if "<" in text and P._TAG_HINT_RE.search(text):
+        text = remove_tags(P._BLOCK_TAG_RE.sub(" ", remove_comments(remove_tags_with_content(text, ("script", "style")))))
+    if "&" in text:
+        text = replace_entities(text, remove_illegal=False)
+    if P._FTFY_HINT_RE.search(text) or (not text.isascii() and P.is_bad(text)):
+        text = ftfy.fix_text(text, P._FTFY_CONFIG)
+    text = P._INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+    return P._WS_RE.sub(" ", text).strip() or None
+
+
+def test_clean_text_fast_paths_give_the_reference_answers():
+    # ASCII text skips the surrogate, NFC and invisible-character steps and, when printable, the ftfy hint scan;
+    # _is_clean answers for ASCII without the regexes: both must say what running every step says
+    import random
+    import unicodedata
+
+    rng = random.Random(11)
+    alphabet = [*"ab Z.,<>&;#\t\n\r\x00\x07\x1c\x1f\x7f", "\x85", "\x9d", "\xa0", "\xad", "é", "e\u0301", "\u200b",
+                "\u2060", "\ufeff", "\ufb01", "\ud83d", "\ude00", "Ã©", "â€™", "’", "東", "amp;", "<b>", "<!--", "-->"]
+    for _ in range(6000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert P._clean_text(value) == _reference_clean_text(value), repr(value)
+        out = _reference_clean_text(value)
+        if out is not None:
+            reference_is_clean = not ("<" in out or "&" in out or P._FTFY_HINT_RE.search(out)
+                                      or P._LONE_SURROGATE_RE.search(out)) and \
+                (out.isascii() or (not P.is_bad(out) and unicodedata.is_normalized("NFC", out)))
+            assert P._is_clean(out) == reference_is_clean, repr(out)
+    for text in ("plain words", "tab\there", "bell\x07", "del\x7f", "new\nline"):  # ASCII _is_clean, any text
+        assert P._is_clean(text) == (not P._FTFY_HINT_RE.search(text)), repr(text)

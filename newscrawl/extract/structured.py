@@ -28,13 +28,20 @@ NON_ARTICLE_PAGE_TYPES = {"collectionpage", "searchresultspage", "profilepage", 
 
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_LEADING_MARKER = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)")
+_TRAILING_MARKER = re.compile(r"(?:-->|//\s*\]\]>|\]\]>)\s*$")
 
 
 def _loads(text: str) -> Any:
     text = text.strip()
     # Some CMSs wrap the JSON in <!-- --> or CDATA markers, e.g. "<!--//--><![CDATA[//><!-- {...} //--><!]]>".
-    text = re.sub(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)", "", text)
-    text = re.sub(r"(?:-->|//\s*\]\]>|\]\]>)\s*$", "", text).strip().rstrip(";")
+    # (each marker test only where the stripped text can start or end with one: an unanchored "...$" pattern
+    # is tried at every position of a 10-100 kB JSON text)
+    if text.startswith(("<", "/")):
+        text = _LEADING_MARKER.sub("", text)
+    if text.endswith(">"):
+        text = _TRAILING_MARKER.sub("", text)
+    text = text.strip().rstrip(";")
     try:
         return json.loads(text, strict=False)  # strict=False: raw newlines/tabs inside strings
     except ValueError:
