@@ -257,6 +257,27 @@ def test_a_first_step_read_once_a_page_gives_the_whole_answer(query: str) -> Non
         assert page._page_run(query) == etree.XPath(xpath)(root)
 
 
+PLANNED = ["#b p, div.a > figure", "[data-x='1'] p, #b li, #b > p", "//div[@id='b']/p | //div[@data-x='1']/p",
+           "div.a p, div.a li",  # "div.a" finds two blocks: the rests under each, in document order
+           "div.a p::text, #b li::text",  # text under several blocks cannot be ordered: the whole query runs
+           "#b, #b p", "p, #b li", "#b li, li", "div.a > ul, #b > ul > li, #b p::attr(data-y)", "figure:has(img), #b img",
+           "//div[@id='b']//p[1] | //div[@class='a']/p", ".a, [data-x='1']", "#nowhere p, #b figure, .a li"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_queries_sharing_first_steps_on_one_page_each_give_the_whole_answer(seed: int) -> None:
+    """One page's queries in several orders: each one's answer from first steps found by the others (and by
+    itself) equals the whole query's, whether its groups' blocks were found before or not."""
+    queries = CSS + XPATH + ALTERNATIVES + SHARED_START + PLANNED
+    random.Random(seed).shuffle(queries)
+    root = Selector(text=DOC).root
+    page = PageQueries(root)
+    for query in queries:
+        xpath = query if query.startswith(("/", "./", "(")) else HTMLTranslator().css_to_xpath(query)
+        assert page._page_run(query) == etree.XPath(xpath)(root), query
+    assert len(page._first_steps) > 5  # the first steps were found once and shared
+
+
 def test_c_level_element_classes_only_for_the_pages_own_parser() -> None:
     from lxml import html as lxml_html
 

@@ -104,7 +104,7 @@ class SiteQuery:
 
     def __init__(self, query: str) -> None:
         self.query = query
-        self._compiled: dict[Any, Any] = {}  # per set of alternatives: its XPath, and its split
+        self._compiled: dict[Any, Any] = {}  # per set of alternatives: its XPath, and its plan
         # CSS: the parsed groups; XPath: the top-level union branches; None: the query is compiled whole
         self._branches: list[Any] | None = None
         self.needs: tuple[frozenset[str], ...] | None = None
@@ -129,20 +129,28 @@ class SiteQuery:
     def _source(self, branches: list[Any]) -> str:
         return " | ".join(self._paths(branches))
 
-    def split(self, alive: tuple[int, ...] | None) -> tuple[str, etree.XPath] | None:
-        """(first location step, compiled rest) of the query's alternatives ``alive`` when they are one path
-        with more than one step ("#bodyContent p.intro": the element #bodyContent, then p.intro under it)."""
-        key = ("split", alive)
+    def plan(self, alive: tuple[int, ...] | None) -> tuple[tuple[str, etree.XPath | None], ...] | None:
+        """The paths of the alternatives ``alive`` grouped by their first location step: per group (the first
+        step, the compiled rest of the group's paths under it, or None when the step is the whole path). None when
+        the query cannot be read that way (it then runs whole).
+
+        A location path "A/rest" is the union over each node of A of "rest" evaluated from it, so a query's answer
+        is the union, in document order, of each group's rests under each of its first step's nodes. "#main h1",
+        "#main p.intro" and "#main figure, aside figure" start from the same "#main", found once a page."""
+        key = ("plan", alive)
         if key not in self._compiled:
-            split = None
-            if self._branches is not None and "re:" not in self.query:
+            plan = None
+            if self._branches is not None and not _uses_regex(self.query):
                 paths = self._paths(self._branches if alive is None else [self._branches[i] for i in alive])
-                parts = _first_step(paths[0]) if len(paths) == 1 else None
-                if parts is not None and parts[1]:
-                    rest = "./" + parts[1] if parts[1].startswith("/") else parts[1]  # "A//p": ".//p" under A
-                    split = (attribute_first(parts[0]),
-                             etree.XPath(attribute_first(rest), regexp=False, smart_strings=False))
-            self._compiled[key] = split  # type: ignore[assignment]
+                groups: dict[str, list[str | None]] = {}
+                for path in paths:
+                    parts = _path_steps(path)
+                    if parts is None:
+                        break
+                    groups.setdefault(_page_step(attribute_first(parts[0])), []).append(parts[1])
+                else:
+                    plan = tuple((first, _rest_xpath(rests)) for first, rests in groups.items())
+            self._compiled[key] = plan  # type: ignore[assignment]
         return self._compiled[key]  # type: ignore[return-value]
 
     def compiled(self, alive: tuple[int, ...] | None = None) -> etree.XPath:
@@ -159,7 +167,7 @@ class SiteQuery:
             # EXSLT regular expressions (re:test...) only where a selector uses them: registering them costs
             # ~2 µs on every call of a compiled XPath, a fifth of a small query's time
             found = self._compiled[alive] = (
-                etree.XPath(source, namespaces=_XPATH_NAMESPACES, smart_strings=False) if "re:" in source
+                etree.XPath(source, namespaces=_XPATH_NAMESPACES, smart_strings=False) if _uses_regex(source)
                 else etree.XPath(source, regexp=False, smart_strings=False))
         return found
 
@@ -182,8 +190,15 @@ _AFTER_FIRST_STEP = re.compile(
 
 def _first_step(xpath: str) -> tuple[str, str] | None:
     """(first location step, the rest) of a relative or "//" path, split at its first top-level "/"."""
+    parts = _path_steps(xpath)
+    return parts if parts is not None and parts[1] is not None else None  # type: ignore[return-value]
+
+
+def _path_steps(xpath: str) -> tuple[str, str | None] | None:
+    """(first location step, the rest or None when the step is the whole path) of a relative or "//" path, split
+    at its first top-level "/"; None for other XPath (absolute paths, parenthesised expressions, open literals)."""
     chars = _unquoted(xpath)
-    if chars is None or xpath.startswith("("):
+    if chars is None or xpath.startswith(("(", "/")) and not xpath.startswith("//"):
         return None
     depth = 0
     for i, ch in chars:
@@ -191,9 +206,37 @@ def _first_step(xpath: str) -> tuple[str, str] | None:
             depth += 1
         elif ch in "])":
             depth -= 1
+        elif ch == "|" and depth == 0:
+            return None
         elif ch == "/" and depth == 0 and i >= (2 if xpath.startswith("//") else 0):
             return (xpath[:i], xpath[i + 1:]) if i else None
-    return None
+    return None if depth or xpath.startswith("//@") else (xpath, None)
+
+
+def _page_step(step: str) -> str:
+    """A first step as evaluated from the page's root element: "//div[...]" and "descendant-or-self::div[...]"
+    select the same elements there, and are found once."""
+    return "descendant-or-self::" + step[2:] if _DOUBLE_SLASH_NAME.match(step) else step
+
+
+_DOUBLE_SLASH_NAME = re.compile(r"//(?:\*|[A-Za-z_])")
+
+
+def _rest_xpath(rests: list[str | None]) -> etree.XPath | None:
+    """The compiled union of a group's rests, relative to a node of their first step ("self::node()" for a path
+    that is the first step itself); None when every path is."""
+    if all(rest is None for rest in rests):
+        return None
+    branches = ["self::node()" if rest is None else "./" + rest if rest.startswith("/") else rest for rest in rests]
+    return etree.XPath(attribute_first(" | ".join(dict.fromkeys(branches))), regexp=False, smart_strings=False)
+
+
+_REGEX_PREFIX = re.compile(r"(?<![\w.-])re:")
+
+
+def _uses_regex(xpath: str) -> bool:
+    """Whether an XPath calls EXSLT regular expressions ("re:test(...)", not the "re:" of "figure:has")."""
+    return _REGEX_PREFIX.search(xpath) is not None
 
 
 def merge_sibling_steps(branches: list[str]) -> list[str]:
@@ -389,6 +432,12 @@ def _unquoted(xpath: str) -> list[tuple[int, str]] | None:
     return None if quote else out
 
 
+# Blocks a first step may find for its rest to be evaluated under each (more: the whole query runs once instead).
+_MAX_BLOCKS = 16
+# The union of node-sets passed as variables: libxml2 returns it without duplicates, in document order.
+_DOCUMENT_ORDER = etree.XPath("$nodes | $none", regexp=False)
+
+
 class PageQueries:
     """Runs compiled site queries on one parsed page, skipping those the page cannot match.
 
@@ -407,6 +456,7 @@ class PageQueries:
         self._present: dict[str, bool] = {}
         self._first_steps: dict[str, list[Any]] = {}
         self._results: dict[str, list[Any]] = {}
+        self._is_root: bool | None = None
 
     def alive(self, q: SiteQuery) -> tuple[int, ...] | None:
         """The alternatives of ``q`` this page may match: None for all of them, () for none."""
@@ -442,25 +492,52 @@ class PageQueries:
         return q(self.root if node is None else node, alive)
 
     def _page_run(self, query: str) -> list[Any]:
-        """run() on the whole page, a query's first step evaluated once a page for all the queries that start
-        with it (an outlet's fields often start from the same block: "#bodyContent h1", "#bodyContent p.intro",
-        "#bodyContent .picBox" walk the tree once for #bodyContent, not three times)."""
+        """run() on the whole page, each first step evaluated once a page for all the queries that start with it
+        (an outlet's fields often start from the same block: "#bodyContent h1", "#bodyContent p.intro",
+        "#bodyContent .picBox, aside .picBox" walk the tree once for #bodyContent, not three times)."""
         q = compile_query(query)
         alive = self.alive(q)
         if alive == ():
             return []
-        split = q.split(alive)
-        if split is not None:
-            starts = self._first_steps.get(split[0])
+        plan = q.plan(alive) if self._at_root() else None
+        found = self._planned(plan) if plan is not None else None
+        return found if found is not None else q(self.root, alive)
+
+    def _at_root(self) -> bool:
+        if self._is_root is None:
+            self._is_root = hasattr(self.root, "getroottree") and self.root.getroottree().getroot() is self.root
+        return self._is_root
+
+    def _planned(self, plan: tuple[tuple[str, etree.XPath | None], ...]) -> list[Any] | None:
+        """A query's answer from its first steps (see SiteQuery.plan); None when the whole query runs instead:
+        several first steps none of which was found before, a first step that found many nodes (each would be
+        one more evaluation) or something not an element, or answers under several blocks that are not all
+        elements (text and attribute values cannot be put in document order)."""
+        if len(plan) > 1 and not any(first in self._first_steps for first, _ in plan):
+            return None  # nothing found before to start from: the whole query walks no more, and merges in C
+        parts = []
+        for first, rest in plan:
+            starts = self._first_steps.get(first)
             if starts is None:
-                starts = self._first_steps[split[0]] = _first_step_xpath(split[0])(self.root)
-            if not starts:
-                return []
-            if len(starts) == 1 and isinstance(getattr(starts[0], "tag", None), str):
-                result = split[1](starts[0])
-                return result if isinstance(result, list) else [result]
-            # several blocks: the whole query, which orders and merges what it finds under each
-        return q(self.root, alive)
+                starts = _first_step_xpath(first)(self.root)
+                starts = self._first_steps[first] = starts if isinstance(starts, list) else [starts]
+            if rest is None:
+                parts.append(starts)
+                continue
+            if len(starts) > _MAX_BLOCKS:
+                return None
+            for start in starts:
+                if not isinstance(getattr(start, "tag", None), str):
+                    return None
+                found = rest(start)
+                parts.append(found if isinstance(found, list) else [found])
+        parts = [part for part in parts if part]
+        if len(parts) <= 1:
+            return list(parts[0]) if parts else []
+        nodes = [node for part in parts for node in part]
+        if not all(isinstance(getattr(node, "tag", None), str) for node in nodes):
+            return None
+        return _DOCUMENT_ORDER(self.root, nodes=nodes, none=[])
 
     def tree_changed(self) -> None:
         """Forget what was read from the tree (drop_nodes removed elements)."""
