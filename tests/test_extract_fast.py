@@ -261,7 +261,8 @@ PLANNED = ["#b p, div.a > figure", "[data-x='1'] p, #b li, #b > p", "//div[@id='
            "div.a p, div.a li",  # "div.a" finds two blocks: the rests under each, in document order
            "div.a p::text, #b li::text",  # text under several blocks cannot be ordered: the whole query runs
            "#b, #b p", "p, #b li", "#b li, li", "div.a > ul, #b > ul > li, #b p::attr(data-y)", "figure:has(img), #b img",
-           "//div[@id='b']//p[1] | //div[@class='a']/p", ".a, [data-x='1']", "#nowhere p, #b figure, .a li"]
+           "//div[@id='b']//p[1] | //div[@class='a']/p", ".a, [data-x='1']", "#nowhere p, #b figure, .a li",
+           ".a > ul, div.a > p", "li.a, ul > li.a, .a li", "[data-x='1'] > p, p[data-x='1']"]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -276,6 +277,20 @@ def test_queries_sharing_first_steps_on_one_page_each_give_the_whole_answer(seed
         xpath = query if query.startswith(("/", "./", "(")) else HTMLTranslator().css_to_xpath(query)
         assert page._page_run(query) == etree.XPath(xpath)(root), query
     assert len(page._first_steps) > 5  # the first steps were found once and shared
+
+
+def test_a_named_first_step_is_read_from_the_same_step_for_any_element(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newscrawl.extract import site
+
+    root = Selector(text=DOC).root
+    page = PageQueries(root)
+    assert page._page_run(".a li") == etree.XPath(HTMLTranslator().css_to_xpath(".a li"))(root)
+    walked: list[str] = []
+    monkeypatch.setattr(site, "_first_step_xpath", lambda source: walked.append(source) or etree.XPath(source))
+    for query in ("div.a p", "li.a", "figure.a"):  # ".a" found before: filtered by element name, no walk
+        xpath = HTMLTranslator().css_to_xpath(query)
+        assert page._page_run(query) == etree.XPath(xpath)(root), query
+    assert walked == []
 
 
 def test_c_level_element_classes_only_for_the_pages_own_parser() -> None:

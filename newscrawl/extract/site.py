@@ -432,6 +432,12 @@ def _unquoted(xpath: str) -> list[tuple[int, str]] | None:
     return None if quote else out
 
 
+# A first step of one element name with one attribute test (attribute_first's form): its elements are those of the
+# same test on any element that have the name. The test is a boolean (never a position): it starts with a
+# comparison of the value, contains() or starts-with().
+_NAMED_ATTRIBUTE_STEP = re.compile(
+    r"^descendant-or-self::(?P<name>[A-Za-z_][\w-]*)(?P<test>/@[\w-]+\[(?:\. = |contains\(\.|starts-with\(\.)"
+    r"(?:[^\[\]'\"]|'[^']*'|\"[^\"]*\")*\]/\.\.)$")
 # Blocks a first step may find for its rest to be evaluated under each (more: the whole query runs once instead).
 _MAX_BLOCKS = 16
 # The union of node-sets passed as variables: libxml2 returns it without duplicates, in document order.
@@ -519,8 +525,7 @@ class PageQueries:
         for first, rest in plan:
             starts = self._first_steps.get(first)
             if starts is None:
-                starts = _first_step_xpath(first)(self.root)
-                starts = self._first_steps[first] = starts if isinstance(starts, list) else [starts]
+                starts = self._first_steps[first] = self._first_step(first)
             if rest is None:
                 parts.append(starts)
                 continue
@@ -538,6 +543,17 @@ class PageQueries:
         if not all(isinstance(getattr(node, "tag", None), str) for node in nodes):
             return None
         return _DOCUMENT_ORDER(self.root, nodes=nodes, none=[])
+
+    def _first_step(self, first: str) -> list[Any]:
+        """A first step's nodes on the page: those of the same step for any element, when that was found before,
+        of this step's element name ("div.intro" from ".intro"); else the step's own walk."""
+        named = _NAMED_ATTRIBUTE_STEP.match(first)
+        if named is not None:
+            anywhere = self._first_steps.get(f"descendant-or-self::*{named.group('test')}")
+            if anywhere is not None:
+                return [el for el in anywhere if el.tag == named.group("name")]
+        found = _first_step_xpath(first)(self.root)
+        return found if isinstance(found, list) else [found]
 
     def tree_changed(self) -> None:
         """Forget what was read from the tree (drop_nodes removed elements)."""
