@@ -123,14 +123,16 @@ def clean_text(value: str | None) -> str | None:
     known = _CLEANED.get(value, _MISSING)
     if known is not _MISSING:
         return known  # type: ignore[return-value]
-    text = _clean_text(value)
+    text, plain = _clean(value)
     global _cleaned_chars
     if _cleaned_chars > _CLEANED_MAX_CHARS:
         _CLEANED.clear()
         _cleaned_chars = 0
     _CLEANED[value] = text
     _cleaned_chars += len(value)
-    if text is not None and text != value and _is_clean(text):
+    # a plain output only differs from its input by NFC and spacing: of _is_clean's checks, only mojibake is open
+    if text is not None and text != value and (
+            (text.isascii() or not is_bad(text)) if plain else _is_clean(text)):
         _CLEANED[text] = text
         _cleaned_chars += len(text)
     return text
@@ -159,6 +161,9 @@ def _is_clean(text: str) -> bool:
 # invisible format character (Cf: soft hyphen, zero-width space, word joiner, BOM), and every whitespace
 # character but " " (tab, newline, NBSP, U+2000-U+200A, U+3000, U+2028 ...). Most paragraphs are printable.
 _LIGATURE_RE = re.compile("[\ufb00-\ufb06]")  # the only ftfy hints that are printable
+# Every unprintable character some step of _clean_text changes: the ftfy hints but ligatures, surrogates and
+# invisible characters (whitespace is unprintable too, but only the spacing step changes it).
+_SPECIAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u00ad\u200b\u2060-\u2064\ufeff]")
 
 
 def _has_ftfy_hint(text: str) -> bool:
@@ -176,6 +181,27 @@ def _single_spaced(text: str) -> str:
 
 
 def _clean_text(value: str) -> str | None:
+    return _clean(value)[0]
+
+
+def _clean(value: str) -> tuple[str | None, bool]:
+    """(the cleaned text, whether the value was plain: no markup, entity, control, surrogate, invisible or
+    ligature character, and no mojibake). Plain text only needs NFC and spacing, and its output is NFC and
+    holds none of those characters either (NFC never composes them)."""
+    if "<" not in value and "&" not in value and not _has_special(value) and (
+            value.isascii() or not (_LIGATURE_RE.search(value) or is_bad(value))):
+        text = value if value.isascii() else unicodedata.normalize("NFC", value)
+        return _single_spaced(text) or None, True
+    return _clean_general(value), False
+
+
+def _has_special(text: str) -> bool:
+    """Whether text holds a control (but whitespace), surrogate or invisible character: one regex scan, none for
+    printable text (all those are unprintable)."""
+    return not text.isprintable() and _SPECIAL_RE.search(text) is not None
+
+
+def _clean_general(value: str) -> str | None:
     text = _fix_surrogates(value)
     if "<" in text and _TAG_HINT_RE.search(text):
         text = remove_tags_with_content(text, ("script", "style"))
