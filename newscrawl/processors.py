@@ -884,6 +884,12 @@ _TRACKING_PARAMS = frozenset(
     smid cmp at_medium at_campaign guccounter _ga _gl igshid maca""".split()
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# An absolute http(s) URL that urljoin (same scheme: a round trip through urlparse) and safe_url_string leave as
+# it is: a lowercase ASCII host without port or credentials, a path and query of the characters w3lib keeps
+# unquoted in them ("%" included: it keeps escapes as they are), no ";" path parameters, no "'" in the query of
+# a special scheme, no fragment, no query without a path.
+_SAFE_ABSOLUTE_URL = re.compile(
+    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9!$&()*+,\-./:=@_~%']*(?:\?[A-Za-z0-9!$&()*+,\-./:;=?@_~%]+)?)?\Z")
 
 
 def is_tracking_param(key: str) -> bool:
@@ -901,13 +907,17 @@ def canonicalize_url(url: str, base: str | None = None) -> str | None:
     """
     if not isinstance(url, str):
         return None
-    url = re.sub(r"[\t\n\r]", "", url).strip()  # browsers drop these inside href values
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = re.sub(r"[\t\n\r]", "", url)  # browsers drop these inside href values
+    url = url.strip()
     if not url:
         return None
     try:
-        if base:
-            url = urljoin(base, url)
-        parts = urlsplit(safe_url_string(url))
+        # An absolute http(s) URL of safe characters only is what urljoin and safe_url_string return it as
+        # (they cost ~15 µs, most of this function; tested against them)
+        if _SAFE_ABSOLUTE_URL.match(url) is None:
+            url = safe_url_string(urljoin(base, url) if base else url)
+        parts = urlsplit(url)
         scheme = parts.scheme.lower()
         host = parts.hostname
         port = parts.port

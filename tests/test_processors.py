@@ -708,3 +708,53 @@ def test_clean_text_fast_paths_give_the_reference_answers():
             assert P._is_clean(out) == reference_is_clean, repr(out)
     for text in ("plain words", "tab\there", "bell\x07", "del\x7f", "new\nline"):  # ASCII _is_clean, any text
         assert P._is_clean(text) == (not P._FTFY_HINT_RE.search(text)), repr(text)
+
+
+def _reference_canonicalize_url(url, base=None):
+    """canonicalize_url with every URL through urljoin and safe_url_string (no fast path)."""
+    from urllib.parse import urljoin, urlsplit, urlunsplit
+
+    from w3lib.url import safe_url_string, url_query_cleaner
+
+    url = re.sub(r"[\t\n\r]", "", url).strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(safe_url_string(urljoin(base, url) if base else url))
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not host:
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        netloc += f":{port}"
+    query = parts.query
+    if query:
+        drop = [p.partition("=")[0] for p in query.split("&") if p and P.is_tracking_param(p.partition("=")[0])]
+        query = url_query_cleaner("?" + query, drop, remove=True, unique=False).lstrip("?")
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def test_canonicalize_url_fast_path_gives_the_reference_answers():
+    # an absolute URL of safe characters skips urljoin and safe_url_string: the answer must be the same
+    import random
+
+    rng = random.Random(5)
+    starts = ["https://", "http://", "HTTPS://", "//", "/", "", "ftp://", "https://user@", "https:///"]
+    hosts = ["www.example.com", "EXAMPLE.com", "a-b.example", "xn--bcher-kva.de", "bücher.de", "a..b", "-x-.com",
+             "example.com:443", "example.com:8080", "example.com.", "[::1]", "x" * 70 + ".com"]
+    safe = [*"aZ09-._~!$&()*+,:=@/%", "%2C", "%zz", "%2e", "/./", "/../", "utm_source=x", "?", "&", "=", "fbclid=1"]
+    unsafe = [*";#'\"[]|\\ <>^`{}\t\n", "é"]
+    bases = [None, "", "https://www.example.com/news/a", "http://other.example/x/y?q=1", "https://example.com"]
+    for _ in range(8000):
+        alphabet = safe if rng.random() < 0.6 else safe + unsafe  # mostly URLs the fast path takes, or nearly
+        path = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) + rng.choice(["", "", ";", "'", "?"])
+        start = "https://" if rng.random() < 0.5 else rng.choice(starts)
+        host = "www.example.com" if rng.random() < 0.5 else rng.choice(hosts)
+        url = start + host + rng.choice(["", "/"]) + path
+        base = rng.choice(bases)
+        assert canonicalize_url(url, base) == _reference_canonicalize_url(url, base), (url, base)
+    for url in ("https://www.example.com/img/a.jpg?resize=1920%2C1440&quality=80&utm_source=x",
+                "https://example.com", "http://example.com/a/../b/./c", "https://example.com/?"):
+        assert canonicalize_url(url, "https://example.com/") == _reference_canonicalize_url(url, "https://example.com/")
