@@ -208,6 +208,8 @@ def _drop_one_by_one(root, queries):
     ("[data-testid='Social']", "#top", "div[data-testid='Ad']", "aside > p.promo", "[data-x^='news']"),
     ("p[data-x$='letter']", "[data-x*='wsl']", "[lang|='en']", "[class~='story']", "div:not(.story) p", "#top"),
     ("aside .promo", "p:last-child", "[data-testid='Ad']", "div p:first-child", ".ad-slot"),
+    ("[data-testid='Social']", "div[data-testid='Ad']", "[data-testid='none']", "#top", "#topless", "[id='x']"),
+    ("[data-testid='Social']", "[data-testid='Ad']", "[data-testid^='Soc']", ".share", ".promo", ".ad-slot"),
 ])
 def test_drop_nodes_batches_class_selectors_into_the_same_tree(queries):
     from lxml import html as lxml_html
