@@ -15,7 +15,14 @@ from parsel.csstranslator import HTMLTranslator
 from newscrawl import mojibake
 from newscrawl import processors as p
 from newscrawl.extract import _without_name, extract_article
-from newscrawl.extract.site import PageQueries, SiteRules, attribute_first, compile_query, site_values
+from newscrawl.extract.site import (
+    PageQueries,
+    SiteRules,
+    attribute_first,
+    compile_query,
+    merge_sibling_steps,
+    site_values,
+)
 from newscrawl.extract.structured import PageTags, jsonld_objects, meta_fields, meta_index
 from newscrawl.items import Article
 from newscrawl.loaders import ArticleBuilder, ArticleLoader
@@ -105,7 +112,18 @@ ALTERNATIVES = [
     "div.a > p, div.a > ul > li, div.a > figure, div#b > ol > li, div.a > ul > li",
     "//div[@id='b']/p | //div[@id='b']/ul/li | //div[@id='b']/figure/img | //div[@id='b']/p[2]",
     ".a p, .a li, .a p ::text, div li::text, div p::text",
+    # one step further down: "#b .a > p, #b .a > h2, #b .a > ul > li, #b .a > ol > li" are two paths
+    "#b .a > p, #b .a > h2, #b .a > ul > li, #b .a > ol > li, #b .a > figure",
+    "//div[@id='b']/ul/li | //div[@id='b']/ol/li | //div[@id='b']/p | //div/ul/li[1] | //div/ol/li[1]",
 ]
+
+
+def test_paths_that_differ_in_one_element_name_are_merged() -> None:
+    query = compile_query("#m .body > p, #m .body > h2, #m .body > ul > li, #m .body > ol > li, #m .body > blockquote")
+    paths = query._paths(query._branches)
+    assert len(paths) == 2 and paths[0].endswith("/*[self::p or self::h2 or self::blockquote]")
+    assert paths[1].endswith("/*[self::ul or self::ol]/li")
+    assert merge_sibling_steps(["//p[1]", "//h2[1]", "a/b", "a/c[@x]"]) == ["//p[1]", "//h2[1]", "a/b", "a/c[@x]"]
 
 
 @pytest.mark.parametrize("query", CSS + XPATH + ALTERNATIVES)

@@ -181,11 +181,12 @@ class SiteQuery:
 
 
 # An outlet's body selector lists what a body block holds: "div.wsw > p, div.wsw > h2, div.wsw > ul > li, ...".
-# Each alternative walks the whole tree again to find the block; alternatives that start with the same step and
-# differ only in one element name after it are one path: "div.wsw/*[self::p or self::h2]", "div.wsw/*[self::ul
-# or self::ol]/li" (the same elements, in document order, for one walk).
-_AFTER_FIRST_STEP = re.compile(
-    r"^(?P<axis>descendant-or-self::\*/|descendant::|)(?P<name>[A-Za-z_][\w-]*)(?P<tail>/.*)?$", re.S)
+# Each alternative walks the tree again (the whole tree to find the block, the block's subtree for a descendant
+# step); alternatives that are the same path but for the element name of one step are one path:
+# "div.wsw/*[self::p or self::h2]", "div.wsw/*[self::ul or self::ol]/li" (the same elements, in document order,
+# for one walk).
+_NAME_STEP = re.compile(r"(?P<axis>(?:child|descendant|descendant-or-self)::)?"
+                        r"(?:(?P<name>[A-Za-z_][\w-]*)|\*\[(?P<names>self::[A-Za-z_][\w-]*(?: or self::[A-Za-z_][\w-]*)*)\])\Z")
 
 
 def _first_step(xpath: str) -> tuple[str, str] | None:
@@ -240,26 +241,65 @@ def _uses_regex(xpath: str) -> bool:
 
 
 def merge_sibling_steps(branches: list[str]) -> list[str]:
-    """Union branches with alternatives that share their first step merged (see above); the others as given."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for branch in branches:
-        split = _first_step(branch)
-        m = _AFTER_FIRST_STEP.match(split[1]) if split else None
-        if split is None or m is None or "|" in split[1]:
-            groups.setdefault((branch,), [])
-            continue
-        groups.setdefault((split[0], m.group("axis"), m.group("tail") or ""), []).append(m.group("name"))
-    out = []
-    for key, names in groups.items():
-        names = list(dict.fromkeys(names))
-        if len(key) == 1:
-            out.append(key[0])
-        elif len(names) == 1:
-            out.append(f"{key[0]}/{key[1]}{names[0]}{key[2]}")
+    """Union branches that are one path but for the element name of one step merged into one (see above); the
+    others as given."""
+    # (branch, its steps); a branch that cannot be read has no steps and is never merged
+    paths = [(branch, _top_steps(branch) or []) for branch in branches]
+    position = max(len(steps) for _, steps in paths) - 1 if paths else -1
+    while position >= 0:  # from the last step: "A/ul/li | A/ol/li" differ in one step before the last
+        groups: dict[tuple[int, str, tuple[str, ...], tuple[str, ...]], list[int]] = {}
+        for index, (_, steps) in enumerate(paths):
+            m = _NAME_STEP.match(steps[position]) if position < len(steps) else None
+            if m is not None:
+                key = (len(steps), m.group("axis") or "", tuple(steps[:position]), tuple(steps[position + 1:]))
+                groups.setdefault(key, []).append(index)
+        merged: set[int] = set()
+        for (_, axis, _, _), indexes in groups.items():
+            if len(indexes) < 2:
+                continue
+            names = list(dict.fromkeys(name for i in indexes for name in _step_names(paths[i][1][position])))
+            steps = list(paths[indexes[0]][1])
+            steps[position] = f"{axis}{names[0]}" if len(names) == 1 else \
+                f"{axis}*[{' or '.join(f'self::{name}' for name in names)}]"
+            paths[indexes[0]] = ("/".join(steps), steps)
+            merged.update(indexes[1:])
+        if merged:  # merging may line up other steps: look again from the last one
+            paths = [path for i, path in enumerate(paths) if i not in merged]
+            position = max(len(steps) for _, steps in paths) - 1
         else:
-            test = " or ".join(f"self::{n}" for n in names)
-            out.append(f"{key[0]}/{key[1]}*[{test}]{key[2]}")
-    return out
+            position -= 1
+    return [branch for branch, _ in paths]
+
+
+def _step_names(step: str) -> list[str]:
+    """The element names a _NAME_STEP tests: "p" -> ["p"], "*[self::p or self::h2]" -> ["p", "h2"]."""
+    m = _NAME_STEP.match(step)
+    if m is None:
+        return []
+    return [m.group("name")] if m.group("name") else [n[len("self::"):] for n in m.group("names").split(" or ")]
+
+
+def _top_steps(path: str) -> list[str] | None:
+    """The location steps of a path, split at its top-level "/" ("A//p": "A", "", "p"); None for a union or
+    unbalanced brackets, or an open string literal."""
+    chars = _unquoted(path)
+    if chars is None:
+        return None
+    steps, depth, start = [], 0, 0
+    for i, ch in chars:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return None
+        elif ch == "/" and depth == 0:
+            steps.append(path[start:i])
+            start = i + 1
+    if depth:
+        return None
+    steps.append(path[start:])
+    return steps
 
 
 @cache
