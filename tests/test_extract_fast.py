@@ -326,3 +326,25 @@ def test_c_level_element_classes_only_for_the_pages_own_parser() -> None:
     _fast_element_proxies(sel.root)
     assert type(sel.root.xpath("//form")[0]) is lxml_html.HtmlElement
     assert sel.root.xpath("//p")[0].text_content() == "x"  # still lxml.html's element API
+
+
+def test_node_text_of_an_element_without_children_is_what_the_walk_gives() -> None:
+    from lxml import etree as lxml_etree
+
+    from newscrawl.extract.site import _BLOCK_TAGS, element_text, node_text
+
+    root = Selector(text="<html><body><p>plain</p><p></p><span> spaced </span><script>x()</script><b>a<i>b</i>c</b>"
+                         "<li>item<!-- c --></li><style>s</style><br><td>\u00a0cell\n</td><div>t<br>u</div>"
+                         "<!-- note --><em>tail after</em> tail</body></html>").root
+    checked = 0
+    for el in root.iter():
+        if el is root:
+            continue
+        text = element_text(el)
+        walked = text[1:-1] if isinstance(el.tag, str) and el.tag in _BLOCK_TAGS else text
+        if isinstance(el.tag, str):
+            assert node_text(el) == walked, lxml_etree.tostring(el)
+        else:  # a comment: no text of its own
+            assert node_text(el) == "" == walked.strip()
+        checked += 1
+    assert checked >= 15

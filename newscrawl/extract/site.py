@@ -668,6 +668,9 @@ def node_text(node: Any) -> str:
         return node
     if not hasattr(node, "iter"):
         return "" if node is None else str(node)
+    if not len(node):  # no child element: its own text (what element_text gives, less the block spaces)
+        tag = node.tag
+        return "" if not isinstance(tag, str) or tag in _SKIP_TAGS else (node.text or "")
     text = element_text(node)
     # without the two spaces a block element's rendering puts around it: a paragraph that is already clean
     # text then is its own clean_text (remembered as such), instead of one more string to clean and check
