@@ -40,6 +40,21 @@ def test_mojibake_detector_agrees_with_ftfy(text: str) -> None:
     assert mojibake.is_bad(text) == ftfy_is_bad(text)
 
 
+def test_mojibake_detector_agrees_with_ftfy_on_generated_text() -> None:
+    # characters drawn from every position class of ftfy's pattern (and whitespace, ASCII, line breaks), so that
+    # each alternative matches, nearly matches, or matches next to another, at the start and anywhere
+    rng = random.Random(17)
+    pool = sorted({c for alternatives in mojibake._PLAN.fixed.values() for _, a in alternatives
+                   for c in "".join(map(chr, range(0x20, 0x250))) + "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ¡¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿"
+                   "ÀÃÂâÐÑÎ×ØÙÚÛÜÝÞßàáãäåæçèéêëìíîïðñòóôõö÷øùúûüýþÿ─│┌┐└┘├┤┬┴┼═║╒╓╔╕╖╗╘╙╚╛╜╝╞╟╠╡╢╣╤╥╦╧╨╩╪╫╬▀▄█▌▐░▒▓"
+                   if a.match(c)} | set("aZ09 \n\t\xa0.,Ã©â€™ÂŸÐ"))
+    prose = "abcde ZÜ éüöäßçñ’“”„—–…«»€£©\xa0"  # what real text has around those characters
+    for _ in range(20000):
+        share = rng.random()
+        text = "".join(rng.choice(pool if rng.random() < share else prose) for _ in range(rng.randint(1, 10)))
+        assert mojibake.is_bad(text) == ftfy_is_bad(text), repr(text)
+
+
 def test_mojibake_detector_uses_its_windows() -> None:
     # ftfy's pattern has the shape the windowed search needs; if it stops having it, is_bad falls back (slow)
     assert mojibake._PLAN is not None
