@@ -189,29 +189,17 @@ _NAME_STEP = re.compile(r"(?P<axis>(?:child|descendant|descendant-or-self)::)?"
                         r"(?:(?P<name>[A-Za-z_][\w-]*)|\*\[(?P<names>self::[A-Za-z_][\w-]*(?: or self::[A-Za-z_][\w-]*)*)\])\Z")
 
 
-def _first_step(xpath: str) -> tuple[str, str] | None:
-    """(first location step, the rest) of a relative or "//" path, split at its first top-level "/"."""
-    parts = _path_steps(xpath)
-    return parts if parts is not None and parts[1] is not None else None  # type: ignore[return-value]
-
-
 def _path_steps(xpath: str) -> tuple[str, str | None] | None:
-    """(first location step, the rest or None when the step is the whole path) of a relative or "//" path, split
-    at its first top-level "/"; None for other XPath (absolute paths, parenthesised expressions, open literals)."""
-    chars = _unquoted(xpath)
-    if chars is None or xpath.startswith(("(", "/")) and not xpath.startswith("//"):
+    """(first location step, the rest or None when the step is the whole path) of a relative or "//" path
+    ("A//p": "A" and "/p"); None for other XPath (absolute paths, parenthesised expressions, unions, open
+    literals)."""
+    if xpath.startswith(("(", "/", "//@")) and not _DOUBLE_SLASH_NAME.match(xpath):
         return None
-    depth = 0
-    for i, ch in chars:
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            return None
-        elif ch == "/" and depth == 0 and i >= (2 if xpath.startswith("//") else 0):
-            return (xpath[:i], xpath[i + 1:]) if i else None
-    return None if depth or xpath.startswith("//@") else (xpath, None)
+    steps = _top_steps(xpath)
+    if not steps or not steps[-1]:
+        return None
+    head = 3 if xpath.startswith("//") else 1  # "//div/p": "", "", "div", "p"
+    return "/".join(steps[:head]), "/".join(steps[head:]) or None
 
 
 def _page_step(step: str) -> str:
@@ -280,26 +268,9 @@ def _step_names(step: str) -> list[str]:
 
 
 def _top_steps(path: str) -> list[str] | None:
-    """The location steps of a path, split at its top-level "/" ("A//p": "A", "", "p"); None for a union or
-    unbalanced brackets, or an open string literal."""
-    chars = _unquoted(path)
-    if chars is None:
-        return None
-    steps, depth, start = [], 0, 0
-    for i, ch in chars:
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            return None
-        elif ch == "/" and depth == 0:
-            steps.append(path[start:i])
-            start = i + 1
-    if depth:
-        return None
-    steps.append(path[start:])
-    return steps
+    """The location steps of a path, split at its top-level "/" ("A//p": "A", "", "p"); None for a union, or an
+    XPath that is not read (see _split_top_level)."""
+    return _split_top_level(path, "/", refuse="|")
 
 
 @cache
@@ -440,22 +411,30 @@ def _predicates(branch: str) -> tuple[list[str], str] | None:
 
 def _split_union(query: str) -> list[str] | None:
     """Top-level "|" alternatives of an XPath (outside brackets and string literals)."""
-    chars = _unquoted(query)
+    return _split_top_level(query, "|")
+
+
+def _split_top_level(xpath: str, separator: str, refuse: str = "") -> list[str] | None:
+    """An XPath split at each ``separator`` outside brackets and string literals; None when brackets are
+    unbalanced, a literal is left open, or a ``refuse`` character stands outside them."""
+    chars = _unquoted(xpath)
     if chars is None:
         return None
-    branches, depth, start = [], 0, 0
+    parts, depth, start = [], 0, 0
     for i, ch in chars:
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
-        elif ch == "|" and depth == 0:
-            branches.append(query[start:i])
+        elif depth == 0 and ch == separator:
+            parts.append(xpath[start:i])
             start = i + 1
+        elif depth == 0 and ch in refuse:
+            return None
     if depth:
         return None
-    branches.append(query[start:])
-    return branches
+    parts.append(xpath[start:])
+    return parts
 
 
 def _unquoted(xpath: str) -> list[tuple[int, str]] | None:
