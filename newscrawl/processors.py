@@ -181,6 +181,7 @@ def _single_spaced(text: str) -> str:
 
 
 def _clean_text(value: str) -> str | None:
+    """clean_text's answer, computed (no memo)."""
     return _clean(value)[0]
 
 
@@ -202,6 +203,8 @@ def _has_special(text: str) -> bool:
 
 
 def _clean_general(value: str) -> str | None:
+    """Every step, in order: surrogates, markup, entities, mojibake and ftfy's other fixes, NFC, invisible
+    characters, spacing (each skipped where it provably changes nothing)."""
     text = _fix_surrogates(value)
     if "<" in text and _TAG_HINT_RE.search(text):
         text = remove_tags_with_content(text, ("script", "style"))
