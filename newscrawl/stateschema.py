@@ -33,8 +33,10 @@ from newscrawl.nearindex import RECORD, NearIndex
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-#: Address space SQLite may map for reading the state file (lookups at random keys touch pages all over it).
-MMAP_BYTES = 1 << 30
+#: Address space SQLite may map for reading the state file (lookups at random keys touch pages all over it; a
+#: page past the mapping is read with a syscall). SQLite caps it at its build's maximum, 2 GiB for the usual one:
+#: at 10 M URLs the file is ~2.4 GB.
+MMAP_BYTES = 1 << 31
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS seen (
