@@ -71,7 +71,11 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 # C1 or ligature characters, or that its own mojibake detector (is_bad, the gate ftfy itself applies before
 # re-decoding) flags. Plain ASCII and clean Unicode text skip it. The detector is newscrawl.mojibake's windowed
 # version of ftfy's (same answers; ftfy's full regex search alone cost ~0.1 ms a non-ASCII paragraph).
-_FTFY_HINT_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufb00-\ufb06]")
+# Character classes, each written once: the regexes below combine them.
+_CONTROL_HINTS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 and C1 controls but tab, newline, carriage return
+_LIGATURES = "\ufb00-\ufb06"
+_SURROGATES = "\ud800-\udfff"
+_FTFY_HINT_RE = re.compile(f"[{_CONTROL_HINTS}{_LIGATURES}]")
 # Only strip "markup" that looks like a real tag, so "a < b and c > d" survives.
 _TAG_HINT_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<!--")
 # Block-level tags become a space ("one<br>two" -> "one two"); inline ones vanish ("Jo<b>h</b>n" -> "John").
@@ -80,11 +84,12 @@ _BLOCK_TAG_RE = re.compile(
     re.I,
 )
 _SURROGATE_PAIR_RE = re.compile("[\ud800-\udbff][\udc00-\udfff]")
-_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE_RE = re.compile(f"[{_SURROGATES}]")
 # Invisible characters that only break matching and hashing: soft hyphen, zero-width space, word joiner,
 # invisible math operators, BOM. ZWJ/ZWNJ (U+200D/U+200C) are kept: they are spelling in Persian and Indic
 # scripts ("می‌خواهم") and glue emoji sequences.
-_INVISIBLE_RE = re.compile("[\u00ad\u200b\u2060-\u2064\ufeff]")
+_INVISIBLES = "\u00ad\u200b\u2060-\u2064\ufeff"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLES}]")
 _WS_RE = re.compile(r"\s+")  # str patterns: \s also matches NBSP, U+2000-U+200A, U+202F, U+3000, U+2028 ...
 
 
@@ -160,10 +165,10 @@ def _is_clean(text: str) -> bool:
 # What isprintable() (one fast pass, no regex) rules out: every control character (Cc), surrogate (Cs) and
 # invisible format character (Cf: soft hyphen, zero-width space, word joiner, BOM), and every whitespace
 # character but " " (tab, newline, NBSP, U+2000-U+200A, U+3000, U+2028 ...). Most paragraphs are printable.
-_LIGATURE_RE = re.compile("[\ufb00-\ufb06]")  # the only ftfy hints that are printable
+_LIGATURE_RE = re.compile(f"[{_LIGATURES}]")  # the only ftfy hints that are printable
 # Every unprintable character some step of _clean_text changes: the ftfy hints but ligatures, surrogates and
 # invisible characters (whitespace is unprintable too, but only the spacing step changes it).
-_SPECIAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u00ad\u200b\u2060-\u2064\ufeff]")
+_SPECIAL_RE = re.compile(f"[{_CONTROL_HINTS}{_SURROGATES}{_INVISIBLES}]")
 
 
 def _has_ftfy_hint(text: str) -> bool:
@@ -174,7 +179,8 @@ def _has_ftfy_hint(text: str) -> bool:
 
 
 def _single_spaced(text: str) -> str:
-    """" ".join(text.split()), without splitting text that already is (printable: its only whitespace is " ")."""
+    """Whitespace runs as one space, none at the ends (" ".join(text.split())), without splitting text that
+    already is (printable text's only whitespace is " ")."""
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     return " ".join(text.split())  # str.split() splits on what \s matches: 3x faster than _WS_RE.sub

@@ -146,13 +146,12 @@ class _AttributeMatcher:
     def __init__(self, attribute: str, tests: tuple[AttributeTest, ...]) -> None:
         self.attribute = attribute
         self.values = tuple(dict.fromkeys(t.value for t in tests))
-        # values hold no quote (attribute_test)
-        self.in_walk = all(t.operator == "=" for t in tests) or len(self.values) <= _TESTED_IN_THE_WALK
+        equality = all(t.operator == "=" for t in tests)
+        self.in_walk = equality or len(self.values) <= _TESTED_IN_THE_WALK
         if self.in_walk:
-            # "." = 'x' compares a hash of the value's first characters before it copies anything: cheap for
-            # any number of values; contains() copies every value
-            function = "{} = '{}'" if all(t.operator == "=" for t in tests) else "contains({}, '{}')"
-            test = " or ".join(function.format(".", value) for value in self.values)
+            # ". = 'x'" compares a hash of the value's first characters before it copies anything: cheap for any
+            # number of values; contains() copies every value. (Values hold no quote: attribute_test.)
+            test = " or ".join(f". = '{v}'" if equality else f"contains(., '{v}')" for v in self.values)
             self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}[{test}]/..", regexp=False, smart_strings=False)
         else:  # the attribute values themselves, each knowing its element (smart strings)
             self.walk = etree.XPath(f"descendant-or-self::*/@{attribute}", regexp=False)
